@@ -1,0 +1,3 @@
+"""portal: customer self-service portal and help desk."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Knowledge base: categories, articles, Turkish-aware search and suggestions."""

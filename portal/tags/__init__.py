@@ -1,0 +1,1 @@
+"""Tags: one vocabulary of labels for customers, orders, tickets and articles."""

@@ -1,0 +1,1 @@
+"""Tickets: requests from every channel, their conversations, attachments and history."""

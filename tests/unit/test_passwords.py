@@ -1,0 +1,91 @@
+"""portal.security.Passwords: argon2id hashing off the event loop, verification that never
+raises, and re-hashing when the cost parameters change."""
+
+import hashlib
+
+import pytest
+from argon2 import PasswordHasher
+
+from portal.security import Passwords, new_token, token_hash
+
+# Cheap parameters: these tests are about behaviour, not cost.
+OLD = {"time_cost": 1, "memory_cost": 64}
+NEW = {"time_cost": 2, "memory_cost": 128}
+
+
+@pytest.fixture
+def passwords() -> Passwords:
+    return Passwords(**OLD)
+
+
+async def test_hash_then_verify(passwords):
+    stored = await passwords.hash("correct horse battery")
+    assert stored.startswith("$argon2id$")
+    assert "correct horse" not in stored
+    assert await passwords.verify(stored, "correct horse battery") == (True, None)
+
+
+async def test_the_same_password_hashes_differently_each_time(passwords):
+    assert await passwords.hash("same password") != await passwords.hash("same password")
+
+
+@pytest.mark.parametrize("attempt", ["wrong", "", "correct horse batter", "correct horse battery ",
+                                     "CORRECT HORSE BATTERY"])
+async def test_wrong_passwords_fail(passwords, attempt):
+    stored = await passwords.hash("correct horse battery")
+    assert await passwords.verify(stored, attempt) == (False, None)
+
+
+@pytest.mark.parametrize("stored", [None, "", "not a hash", "$argon2id$v=19$m=64,t=1,p=4$garbage"])
+async def test_missing_or_broken_hashes_fail_without_raising(passwords, stored):
+    assert await passwords.verify(stored, "anything") == (False, None)
+
+
+async def test_no_account_still_does_the_work(passwords):
+    # An unknown address is checked against a dummy hash, so it costs the same time; it
+    # must never succeed, not even with the empty password.
+    assert await passwords.verify(None, "") == (False, None)
+
+
+async def test_unicode_passwords(passwords):
+    stored = await passwords.hash("İstanbul'da ılık bir gün")
+    assert (await passwords.verify(stored, "İstanbul'da ılık bir gün"))[0]
+    assert not (await passwords.verify(stored, "istanbul'da ılık bir gün"))[0]
+
+
+async def test_a_hash_with_old_parameters_is_rehashed_on_success():
+    old_hash = await Passwords(**OLD).hash("correct horse battery")
+    current = Passwords(**NEW)
+    ok, new_hash = await current.verify(old_hash, "correct horse battery")
+    assert ok
+    assert new_hash is not None and new_hash != old_hash
+    assert "m=128,t=2" in new_hash and "m=64,t=1" in old_hash
+    assert not current.hasher.check_needs_rehash(new_hash)
+    assert await current.verify(new_hash, "correct horse battery") == (True, None)
+
+
+async def test_a_wrong_password_is_never_rehashed():
+    old_hash = await Passwords(**OLD).hash("correct horse battery")
+    assert await Passwords(**NEW).verify(old_hash, "wrong") == (False, None)
+
+
+async def test_a_hash_from_another_argon2_variant_is_upgraded():
+    from argon2 import Type
+
+    argon2i = PasswordHasher(time_cost=1, memory_cost=64, type=Type.I).hash("pw-pw-pw-pw")
+    ok, new_hash = await Passwords(**OLD).verify(argon2i, "pw-pw-pw-pw")
+    assert ok and new_hash and new_hash.startswith("$argon2id$")
+
+
+async def test_current_parameters_need_no_rehash(passwords):
+    stored = await passwords.hash("pw-pw-pw-pw")
+    assert await passwords.verify(stored, "pw-pw-pw-pw") == (True, None)
+
+
+def test_link_tokens_are_long_random_and_stored_as_sha256():
+    tokens = {new_token() for _ in range(100)}
+    assert len(tokens) == 100
+    token = tokens.pop()
+    assert len(token) >= 43  # 256 bits, URL-safe base64
+    assert token_hash(token) == hashlib.sha256(token.encode()).hexdigest()
+    assert token_hash(token) != token_hash(token + "x")
