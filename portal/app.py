@@ -51,6 +51,7 @@ class Services:
     redis: Any = None
     engine: Any = None
     worker_task: asyncio.Task | None = None
+    worker: Any = None  # portal.jobs.worker.Worker, imported lazily
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -101,14 +102,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.inprocess_worker:
             from portal.jobs.worker import Worker
 
-            services.worker_task = asyncio.create_task(Worker(settings).run_forever())
+            services.worker = Worker(settings)
+            services.worker_task = asyncio.create_task(services.worker.run_forever())
         try:
             yield
         finally:
             if services.worker_task:
-                services.worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await services.worker_task
+                from portal.jobs.worker import stop_task
+
+                await stop_task(services.worker_task, worker=services.worker)
             await db.stop(engine)
             if services.redis is not None:
                 await services.redis.aclose()
