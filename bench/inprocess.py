@@ -23,7 +23,7 @@ CALLS = 300
 async def call(app: Any, path: str, cookie: str | None = None) -> int:
     headers = [(b"host", b"127.0.0.1"), (b"user-agent", b"bench")]
     if cookie:
-        headers.append((b"cookie", f"portal_session={cookie}".encode()))
+        headers.append((b"cookie", cookie.encode()))  # a whole Cookie header
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
@@ -72,7 +72,7 @@ async def main(email: str, password: str) -> dict[str, float]:
             form = {"_csrf_token": c.cookies["portal_csrf"], "email": email, "password": password}
             if (await c.post("/login", data=form)).status_code != 303:
                 raise RuntimeError("log-in failed")
-            cookie = c.cookies["portal_session"]
+            cookie = f"portal_session={c.cookies['portal_session']}; portal_csrf={c.cookies['portal_csrf']}"
         out["/ (home)"] = await per_request_us(app, "/")
         out["/login (GET)"] = await per_request_us(app, "/login")
         out["/account (logged in)"] = await per_request_us(app, "/account", cookie)

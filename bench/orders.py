@@ -364,7 +364,7 @@ def measure(args: argparse.Namespace, engine: str, url: str, folder: Path, work:
         if first.status_code != 200:
             raise RuntimeError(f"/orders/… answered {first.status_code}; see {folder / 'portal.log'}")
         for c in args.connections:
-            result = load(base + "/", page_lua, c, {"Cookie": f"portal_session={cookie}"})
+            result = load(base + "/", page_lua, c, {"Cookie": cookie})
             rows.append((engine, "/orders/{number} (logged in)", c, result, result.rps / bare[c].rps))
             result = load(base + "/track", post_lua, c)
             rows.append((engine, "POST /track", c, result, result.rps / bare[c].rps))

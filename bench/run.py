@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_write:
         out = ROOT / args.output
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(
+        write_generated(
+            out,
             report.document(
                 table,
                 cost_table,
@@ -128,9 +129,27 @@ def main(argv: list[str] | None = None) -> None:
                 load_before=load_before,
                 load_after=os.getloadavg(),
                 seconds=time.monotonic() - started,
-            )
+            ),
         )
         print(f"\nwritten to {args.output}")
+
+
+START, END = "<!-- bench:generated:start -->", "<!-- bench:generated:end -->"
+
+
+def write_generated(out: Path, generated: str) -> None:
+    """Replace the generated part of ``out`` (between the markers), keeping the hand-written
+    text around it (measured figures of the other scripts, the server decision); a file
+    without markers is written whole."""
+    text = out.read_text() if out.exists() else ""
+    if START in text and END in text:
+        head, _sep, rest = text.partition(START)
+        _old, _sep, tail = rest.partition(END)
+        # One heading level down: the generated page becomes a section of the hand-written one.
+        body = "\n".join("#" + line if line.startswith("#") else line for line in generated.strip().splitlines())
+        out.write_text(f"{head}{START}\n{body}\n{END}{tail}")
+    else:
+        out.write_text(generated)
 
 
 def _measure_config(
@@ -171,7 +190,7 @@ def _measure_config(
         with serving(config, PORTAL_FACTORY, env, folder / "portal.log", "/healthz") as base:
             cookie = log_in(base, EMAIL, PASSWORD)
             for label, path, logged_in in PORTAL_ENDPOINTS:
-                headers = {"Cookie": f"portal_session={cookie}"} if logged_in else None
+                headers = {"Cookie": cookie} if logged_in else None
                 first = check_page(base, path, cookie if logged_in else None)
                 if first.status_code != 200:
                     raise RuntimeError(

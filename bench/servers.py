@@ -268,12 +268,14 @@ def portal_env(database_url: str, var_dir: Path, base_url: str) -> dict[str, str
     return env
 
 
-def log_in(base_url: str, email: str, password: str) -> str:
-    """Log in like a browser (CSRF cookie, form post) and return the session cookie's value."""
+def log_in(base_url: str, email: str, password: str, path: str = "/login") -> str:
+    """Log in like a browser (CSRF cookie, form post) and return the ``Cookie`` header a logged-in
+    browser sends: the session and the CSRF cookie (without it every GET would mint a new
+    token and set a cookie, which no real browser causes)."""
     with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as client:
-        client.get("/login")
+        client.get(path)
         token = client.cookies.get("portal_csrf")
-        response = client.post("/login", data={"_csrf_token": token, "email": email, "password": password})
+        response = client.post(path, data={"_csrf_token": token, "email": email, "password": password})
         if response.status_code != 303:
             raise RuntimeError(
                 f"log-in for the benchmark failed with {response.status_code}: {response.text[:300]}"
@@ -281,12 +283,13 @@ def log_in(base_url: str, email: str, password: str) -> str:
         session = client.cookies.get("portal_session")
         if not session:
             raise RuntimeError("log-in for the benchmark set no portal_session cookie")
-        return session
+        return f"portal_session={session}; portal_csrf={client.cookies.get('portal_csrf')}"
 
 
 def check_page(base_url: str, path: str, cookie: str | None = None) -> httpx.Response:
-    """One request as wrk will send it (no Accept-Encoding, so the body is not compressed)."""
-    headers = {"Cookie": f"portal_session={cookie}"} if cookie else {}
+    """One request as wrk will send it (no Accept-Encoding, so the body is not compressed);
+    ``cookie`` is a whole ``Cookie`` header as :func:`log_in` returns it."""
+    headers = {"Cookie": cookie} if cookie else {}
     headers["Accept-Encoding"] = "identity"
     return httpx.get(base_url + path, headers=headers, timeout=30, follow_redirects=False)
 

@@ -12,9 +12,9 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -135,18 +135,56 @@ def to_local(value: datetime) -> datetime:
     return value.astimezone(ZoneInfo(_timezone.get()))
 
 
+# Formatting is the dearest part of rendering a list (a queue row has two times, a conversation
+# one per message): each call is a pure function of its arguments, so results are kept in small
+# LRU caches keyed by everything they depend on (value, format, locale, time zone). A page seen
+# again (a refreshed queue, an order reloaded) formats nothing twice.
+_ZONE_FIELDS = frozenset("zZvVOXx")
+
+
+@lru_cache(maxsize=64)
+def _datetime_pattern(locale: str, format: str) -> babel_dates.DateTimePattern | None:  # noqa: A002
+    """The one pattern for a named or custom format: Babel formats a named one as a date, a time
+    and a combining pattern on each call. ``None`` (Babel's own path) for time-zone fields."""
+    loc = _BABEL_LOCALE_OBJECTS[locale]
+    if format in ("full", "long", "medium", "short"):
+        text = (str(loc.datetime_formats[format]).replace("{0}", loc.time_formats[format].pattern)
+                .replace("{1}", loc.date_formats[format].pattern))
+    else:
+        text = format
+    if _ZONE_FIELDS & set(text) or "'" in text:
+        return None
+    return babel_dates.parse_pattern(text)
+
+
+@lru_cache(maxsize=8192)
+def _format_datetime(value: datetime, format: str, locale: str, tz: str) -> str:  # noqa: A002
+    pattern = _datetime_pattern(locale, format)
+    if pattern is None:
+        return babel_dates.format_datetime(value, format, tzinfo=ZoneInfo(tz),
+                                           locale=_BABEL_LOCALE_OBJECTS[locale])
+    if value.tzinfo is None:  # Babel reads a naive datetime as UTC
+        value = value.replace(tzinfo=UTC)
+    return pattern.apply(value.astimezone(ZoneInfo(tz)), _BABEL_LOCALE_OBJECTS[locale])
+
+
 def format_datetime(value: datetime | None, format: str = "medium") -> str:  # noqa: A002
     if value is None:
         return ""
-    return babel_dates.format_datetime(value, format, tzinfo=ZoneInfo(_timezone.get()), locale=_babel_locale())
+    return _format_datetime(value, format, _locale.get(), _timezone.get())
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: date | datetime, format: str, locale: str, tz: str) -> str:  # noqa: A002
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(tz)).date()
+    return babel_dates.format_date(value, format, locale=_BABEL_LOCALE_OBJECTS[locale])
 
 
 def format_date(value: date | datetime | None, format: str = "medium") -> str:  # noqa: A002
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = to_local(value).date()
-    return babel_dates.format_date(value, format, locale=_babel_locale())
+    return _format_date(value, format, _locale.get(), _timezone.get())
 
 
 def format_timedelta(value: timedelta, *, add_direction: bool = False, threshold: float = 0.85) -> str:
@@ -154,8 +192,13 @@ def format_timedelta(value: timedelta, *, add_direction: bool = False, threshold
                                         locale=_babel_locale())
 
 
+@lru_cache(maxsize=4096)
+def _format_money(amount: str, currency: str, locale: str) -> str:
+    return babel_numbers.format_currency(Decimal(amount), currency, locale=_BABEL_LOCALE_OBJECTS[locale])
+
+
 def format_money(amount: Decimal | int | float | str, currency: str = "TRY") -> str:
-    return babel_numbers.format_currency(Decimal(str(amount)), currency, locale=_babel_locale())
+    return _format_money(str(amount), currency, _locale.get())
 
 
 def format_number(value: Decimal | int | float) -> str:
