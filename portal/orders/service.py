@@ -24,6 +24,7 @@ from portal.i18n import LOCALES, N_, _, email_key, get_locale, search_fold
 from portal.mail import service as outbox
 from portal.orders import carriers, privacy  # noqa: F401 - privacy registers the KVKK export/erase
 from portal.orders.tables import Order, OrderEvent, OrderItem
+from portal.value import service as customer_value
 
 STATUSES = ("received", "confirmed", "preparing", "shipped", "out_for_delivery", "delivered",
             "cancelled", "return_requested", "returned", "refunded")
@@ -286,6 +287,7 @@ async def upsert_order(data: OrderData, *, actor: str, now: datetime, notify: bo
                 await _replace_items(order_id, data.items)
                 await _event(order_id, "created", actor=actor, now=now, status=data.status,
                              carrier=data.carrier, tracking_number=data.tracking_number)
+                await customer_value.refresh_customer(customer["id"], now=now)  # RFM, same transaction
                 return Outcome(order_id, created=True, changed=True)
             current = await _current(data.number)  # created meanwhile by another request
         order_id = current["id"]
@@ -305,6 +307,8 @@ async def upsert_order(data: OrderData, *, actor: str, now: datetime, notify: bo
         details = {c: v for c, v in values.items() if c._meta.name not in _SHIPMENT_AND_STATUS}
         if items_changed or _differs(current, details):
             await _event(order_id, "updated", actor=actor, now=now)
+        for owner in {customer["id"], current["customer"]}:  # RFM of the new (and any old) owner
+            await customer_value.refresh_customer(owner, now=now)
         if notify and _worth_a_mail(current["status"], data.status, shipment_changed):
             await _mail_customer(order_id, now=now)
     return Outcome(order_id, changed=True)
@@ -342,6 +346,8 @@ async def change_order(number: str, change: Change, *, actor: str, now: datetime
         }).where(Order.id == order_id)
         await _event(order_id, "status" if status_changed else "shipment", actor=actor, now=now, note=note,
                      status=status if status_changed else None, carrier=carrier, tracking_number=tracking)
+        if status_changed:  # a cancelled or refunded order no longer counts for RFM
+            await customer_value.refresh_customer(current["customer"], now=now)
         if notify and _worth_a_mail(current["status"], status, shipment_changed):
             await _mail_customer(order_id, now=now)
     return Outcome(order_id, changed=True)

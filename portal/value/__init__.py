@@ -1,0 +1,1 @@
+"""Customer value: RFM scores (recency, frequency, monetary value of orders) and segments."""
