@@ -19,6 +19,7 @@ from piccolo.querystring import QueryString
 
 from portal.i18n import N_, email_key, search_fold
 from portal.tags import service as tags
+from portal.tickets.present import sla_summary
 from portal.tickets.rules import (
     CHANNELS,
     ON_HOLD,
@@ -41,6 +42,7 @@ VIEWS = {
     "pending": N_("Pending"),
     "on_hold": N_("On hold"),
     "solved_today": N_("Solved today"),
+    "breaching_soon": N_("Breaching soon"),
 }
 SORTS = {"due": N_("Nearest due time"), "newest": N_("Newest first"), "updated": N_("Recently updated")}
 
@@ -104,6 +106,11 @@ def _view_where(view: str, *, staff_id: int, team_ids: set[int], now: datetime, 
         return Ticket.status == PENDING
     if view == "on_hold":
         return Ticket.status == ON_HOLD
+    if view == "breaching_soon":
+        # Past a target's warning threshold, not yet due, clock running (``portal.sla`` rows).
+        return unsolved & WhereRaw(
+            "ticket.due_at > {} AND EXISTS (SELECT 1 FROM ticket_sla s WHERE s.ticket = ticket.id "
+            "AND s.met_at IS NULL AND s.paused = {} AND s.warn_at <= {} AND s.due_at > {})", now, False, now, now)
     if view == "solved_today":
         start = _start_of_day(now, tz)
         end = start + timedelta(days=1)
@@ -199,4 +206,5 @@ async def queue(filters: Filters, *, staff_id: int, team_ids: set[int], now: dat
     for row in rows:
         row["ref"] = ref(row["number"])
         row["tags"] = labels.get(row["id"], [])
+        row["sla"] = sla_summary(row, now)
     return Page(rows=rows, next_cursor=encode_cursor(rows[-1], f.sort) if more and rows else None)
