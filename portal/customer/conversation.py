@@ -79,9 +79,12 @@ def labels() -> dict:
 
 async def page(request: Request, ticket: dict, *, base: str, guest: bool, form: Form | None = None,
                status: int = 200, block: str | None = "conversation") -> Template:
+    from portal.surveys import csat
+
     return render(request, DETAIL, block=block, status=status, ticket=ticket, base=base, guest=guest,
                   messages=await queries.thread(ticket["id"], internal=False), form=form or Form({}),
                   can_close=ticket["status"] not in (SOLVED, CLOSED), can_reopen=ticket["status"] == SOLVED,
+                  csat=await csat.rating_box(ticket, now=now()),
                   headers=GUEST_HEADERS if guest else PRIVATE, **labels())
 
 

@@ -122,3 +122,16 @@ async def assigned(ticket: dict, staff_id: int, *, by_name: str, now: datetime) 
                          locale=assignee["locale"], context=context, now=now,
                          related=f"ticket:{ticket['id']}",
                          message_id=outbox.new_message_id(ref(ticket["number"])))
+
+
+async def solved(ticket: dict, requester: dict, *, token: str, survey_token: str | None, now: datetime) -> None:
+    """To the requester: your request is solved; with ``survey_token``, "how did we do?" and
+    five one-click scores (``/s/{token}?score=N``; the page stores the vote with a POST)."""
+    if not _deliverable(requester):
+        return
+    headers = {**thread_headers(ticket, await thread_ids(ticket["id"])), "Auto-Submitted": "auto-generated"}
+    context = {**_common(ticket), "token": token, "survey_token": survey_token, "scores": [1, 2, 3, 4, 5]}
+    await outbox.enqueue("ticket-solved", to=requester["email"], name=requester["name"],
+                         locale=requester["locale"], context=context, now=now,
+                         related=f"ticket:{ticket['id']}", headers=headers,
+                         message_id=outbox.new_message_id(ref(ticket["number"])))
