@@ -28,6 +28,9 @@ PUBLIC_ALLOW_LIST = {
     # SPEC §7: the form definition and its submissions, and KB search, are public API.
     ("/api/v1/forms/{slug}", "GET"),
     ("/api/v1/forms/{slug}/submissions", "POST"),
+    # CORS preflight for the form API, answered for the form's allowed origins only.
+    ("/api/v1/forms/{slug}", "OPTIONS"),
+    ("/api/v1/forms/{slug}/submissions", "OPTIONS"),
     ("/api/v1/kb/search", "GET"),
 }
 
