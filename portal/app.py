@@ -24,13 +24,23 @@ from litestar.template.config import TemplateConfig
 
 from portal import db
 from portal.api import ApiError, api_error_handler
+from portal.assets import NO_COMPRESSION, Assets
+from portal.assets import ROUTES as asset_routes
 from portal.auth import PUBLIC, policy_guard
 from portal.mail import service as mail_service
+from portal.routing import service as _routing_service  # noqa: F401 - registers ticket routing
 from portal.security import Passwords
 from portal.settings import ROOT, Settings
+from portal.sla import service as _sla_service  # noqa: F401 - registers the SLA ticket listener
 from portal.templating import page_environment
 from portal.throttle import MemoryThrottle, RedisThrottle, Throttle
-from portal.web import PortalMiddleware, exception_handler, security_headers_hook, strict_form_body
+from portal.web import (
+    PortalMiddleware,
+    SessionFileStore,
+    exception_handler,
+    security_headers_hook,
+    strict_form_body,
+)
 
 STATIC_DIR = ROOT / "static"
 VENDOR = {
@@ -68,7 +78,7 @@ def build_services(settings: Settings) -> Services:
         throttle: Throttle = RedisThrottle(redis_client, prefix=settings.redis_prefix)
     else:
         (settings.var_dir / "sessions").mkdir(parents=True, exist_ok=True)
-        store = FileStore(path=settings.var_dir / "sessions")
+        store = SessionFileStore(path=settings.var_dir / "sessions")
         throttle = MemoryThrottle()
     return Services(settings=settings, passwords=passwords, throttle=throttle, session_store=store,
                     redis=redis_client)
@@ -116,10 +126,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await services.redis.aclose()
 
     from portal.customer import ROUTES as customer_routes
+    from portal.forms.api import ROUTES as form_api_routes
+    from portal.forms.pages import ROUTES as form_routes
     from portal.kb.pages import ROUTES as kb_routes
     from portal.orders.api import ROUTES as order_api_routes
     from portal.staff import ROUTES as staff_routes
     from portal.staff.live import channels_plugin
+    from portal.surveys.pages import ROUTES as survey_routes
     from portal.tickets.api import ROUTES as ticket_api_routes
 
     static_routers = [
@@ -134,9 +147,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
 
     env = page_environment(base_url=settings.base_url, static_url=lambda name: f"/static/{name}")
+    assets = Assets(STATIC_DIR, VENDOR, watch=settings.debug)
+    env.globals["asset"] = assets.url  # fingerprinted, immutable URLs (portal/assets.py)
     app = Litestar(
         route_handlers=[healthz, *customer_routes, *staff_routes, *order_api_routes, *kb_routes,
-                        *ticket_api_routes, *static_routers],
+                        *ticket_api_routes, *survey_routes, *form_routes, *form_api_routes, *asset_routes,
+                        *static_routers],
         guards=[policy_guard],
         middleware=[DefineMiddleware(PortalMiddleware)],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="portal_csrf", cookie_secure=settings.is_https,
@@ -148,7 +164,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                             Exception: exception_handler},
         before_send=[security_headers_hook(settings.is_https)],
         before_request=strict_form_body,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=5),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=5,
+                                             exclude_opt_key=NO_COMPRESSION),
         openapi_config=OpenAPIConfig(title="portal API", version="1", path="/schema",
                                      render_plugins=[JsonRenderPlugin()]),  # no CDN-loading UI
         request_max_body_size=settings.max_body_bytes,
@@ -157,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state["services"] = services
     app.state["settings"] = settings
+    app.state["assets"] = assets
     return app
 
 

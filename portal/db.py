@@ -23,6 +23,7 @@ import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from portal.settings import Settings, sqlite_path
@@ -36,6 +37,11 @@ APP_MODULES = (
     "portal.tags.piccolo_app",
     "portal.tickets.piccolo_app",
     "portal.kb.piccolo_app",
+    "portal.forms.piccolo_app",
+    "portal.value.piccolo_app",
+    "portal.routing.piccolo_app",
+    "portal.surveys.piccolo_app",
+    "portal.sla.piccolo_app",
 )
 
 
@@ -72,6 +78,7 @@ class PortalSQLiteEngine(SQLiteEngine):
         self._shared_lock = asyncio.Lock()
         self._pool: list[aiosqlite.Connection] = []
         self._pool_size = pool_size
+        self._reader: sqlite3.Connection | None = None
         self.query_count = 0
 
     async def _connect(self) -> aiosqlite.Connection:
@@ -110,18 +117,41 @@ class PortalSQLiteEngine(SQLiteEngine):
                     self._shared = await self._connect()
         return self._shared
 
+    # ``execute_fetchall`` is one hop to aiosqlite's thread; ``async with execute() as cursor:
+    # fetchall()`` is three (execute, fetch, close), each a queue put and a wake-up of the loop.
     async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
                                      query_type: str = "generic", table: type[Table] | None = None):
         self.query_count += 1
         conn = await self._shared_connection()
-        async with conn.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        return await conn.execute_fetchall(query, args or [])
 
     async def _run_in_existing_connection(self, connection, query: str, args: list[Any] | None = None,
                                           query_type: str = "generic", table: type[Table] | None = None):
         self.query_count += 1
-        async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        return await connection.execute_fetchall(query, args or [])
+
+    async def fetch_raw(self, sql: str, args: tuple[Any, ...]) -> list[dict]:
+        """Rows of a ready SQL string (``?`` placeholders), in the current transaction if any.
+
+        Outside a transaction these are the per-request look-ups by primary key (tens of
+        microseconds): they run on a plain ``sqlite3`` connection in the event loop's own
+        thread, which costs less than handing the query to aiosqlite's thread and waking the
+        loop again. WAL readers do not wait for writers; if the file is busy anyway (a
+        checkpoint), the query goes the usual asynchronous way instead of blocking the loop.
+        """
+        self.query_count += 1
+        tx = self.current_transaction.get()
+        if tx is not None:
+            return list(await tx.connection.execute_fetchall(sql, args))
+        try:
+            reader = self._reader
+            if reader is None:
+                reader = self._reader = sqlite3.connect(**{**self.connection_kwargs, "timeout": 0.05})
+                reader.row_factory = dict_factory  # type: ignore[assignment]
+            return reader.execute(sql, args).fetchall()
+        except (sqlite3.OperationalError, sqlite3.ProgrammingError):  # busy; or another thread's engine
+            conn = await self._shared_connection()
+            return list(await conn.execute_fetchall(sql, args))
 
     def transaction(self, transaction_type: TransactionType = TransactionType.deferred,
                     allow_nested: bool = True) -> SQLiteTransaction:
@@ -130,6 +160,9 @@ class PortalSQLiteEngine(SQLiteEngine):
     async def close(self) -> None:
         conns = [*self._pool, *([self._shared] if self._shared else [])]
         self._pool, self._shared = [], None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         for conn in conns:
             await conn.close()
 
@@ -142,6 +175,22 @@ class PortalPostgresEngine(PostgresEngine):
     async def run_querystring(self, querystring, in_pool: bool = True):  # type: ignore[override]
         self.query_count += 1
         return await super().run_querystring(querystring, in_pool=in_pool)
+
+    async def fetch_raw(self, sql: str, args: tuple[Any, ...]) -> list[dict]:
+        """Rows of a ready SQL string (``$n`` placeholders), in the current transaction if any."""
+        self.query_count += 1
+        tx = self.current_transaction.get()
+        if tx is not None:
+            rows = await tx.connection.fetch(sql, *args)
+        elif self.pool is not None:
+            rows = await self.pool.fetch(sql, *args)
+        else:
+            conn = await self.get_new_connection()
+            try:
+                rows = await conn.fetch(sql, *args)
+            finally:
+                await conn.close()
+        return [dict(row) for row in rows]
 
     async def close(self) -> None:
         await self.close_connection_pool()
@@ -182,9 +231,19 @@ def current_engine() -> Engine:
     return piccolo_conf.DB
 
 
+async def _keep_session(connection: Any) -> None:
+    """Release a pooled connection as it is (asyncpg still rolls back an open transaction).
+
+    asyncpg's default sends ``RESET ALL; CLOSE ALL; UNLISTEN *; …`` on every release: one more
+    round trip per query outside a transaction, as dear as the query itself. The portal never
+    changes session state on a pooled connection (no ``SET``, ``LISTEN`` or session advisory
+    locks; advisory locks are transaction-scoped), so there is nothing to reset.
+    """
+
+
 async def start(engine: Engine, *, pool_size: int = 10) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=pool_size)
+        await engine.start_connection_pool(min_size=1, max_size=pool_size, reset=_keep_session)
     else:
         await engine.prep_database()
 
@@ -203,6 +262,42 @@ async def transaction() -> AsyncIterator[Any]:
         tx = engine.transaction()
     async with tx as t:
         yield t
+
+
+_COMPILED: dict[tuple[str, bool], str] = {}
+
+
+def _compile(sql: str, sqlite: bool) -> str:
+    key = (sql, sqlite)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        parts = sql.split("{}")
+        if sqlite:
+            compiled = "?".join(parts)
+        else:
+            compiled = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+        _COMPILED[key] = compiled
+    return compiled
+
+
+async def fetch_all(sql: str, *args: Any) -> list[dict]:
+    """Every row of a fixed read query with ``{}`` placeholders (see :func:`fetch_one`)."""
+    engine = current_engine()
+    fetch = getattr(engine, "fetch_raw", None)
+    if fetch is None:  # a stock Piccolo engine (tests may bind one)
+        return list(await engine.run_querystring(QueryString(sql, *args)))  # type: ignore[attr-defined]
+    return await fetch(_compile(sql, isinstance(engine, SQLiteEngine)), args)
+
+
+async def fetch_one(sql: str, *args: Any) -> dict | None:
+    """The first row of a fixed read query with ``{}`` placeholders, or ``None``.
+
+    For the few queries of every request (the logged-in customer or staff member): building a
+    query with Piccolo's query builder costs more than running it. The SQL is compiled once per
+    engine kind; values are always bound parameters. Counted in ``query_count`` like any query.
+    """
+    rows = await fetch_all(sql, *args)
+    return rows[0] if rows else None
 
 
 def in_transaction() -> bool:
@@ -230,7 +325,7 @@ async def migrate(engine: Engine, *, quiet: bool = True) -> None:
 
 async def ping() -> bool:
     try:
-        await current_engine().run_ddl("SELECT 1")
+        await fetch_one("SELECT 1 AS ok")  # run_ddl would open a new SQLite connection each time
     except (OSError, sqlite3.Error, Exception):  # noqa: BLE001 - any failure means "not reachable"
         return False
     return True

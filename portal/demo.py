@@ -13,11 +13,15 @@ import click
 from portal.accounts import service as accounts
 from portal.accounts.tables import Customer, StaffUser
 from portal.clock import now
+from portal.forms.demo import demo_step as forms_step
 from portal.i18n import email_key
 from portal.kb.demo import load as kb_step
 from portal.orders.demo import demo_step as orders_step
+from portal.routing.demo import demo_step as routing_step
 from portal.security import Passwords
 from portal.settings import Settings
+from portal.sla.demo import demo_step as sla_step
+from portal.surveys.demo import demo_step as surveys_step
 from portal.tickets.demo import demo_step as tickets_step
 
 DEMO_PASSWORD = "demo-parola-2026"  # noqa: S105 - printed by `make run`; demo data only
@@ -72,6 +76,10 @@ STEPS: list[Step] = [_accounts_step]
 STEPS.append(orders_step)
 STEPS.append(kb_step)
 STEPS.append(tickets_step)
+STEPS.append(forms_step)
+STEPS.append(routing_step)  # after the orders and tickets: RFM segments, rules, team assignment
+STEPS.append(sla_step)  # after the tickets (and customer value): applies the policies to them
+STEPS.append(surveys_step)  # after the tickets: CSAT history on its own closed tickets, an NPS campaign
 
 
 async def load_demo(settings: Settings, *, if_empty: bool = False) -> bool:

@@ -30,7 +30,10 @@ from portal import db
 from portal.clock import now as wall_clock
 from portal.mail import sender
 from portal.mail import service as mail_service
+from portal.routing import service as _routing_service  # noqa: F401 - registers ticket routing
 from portal.settings import Settings
+from portal.sla import alerts as sla_alerts
+from portal.sla import service as _sla_service  # noqa: F401 - registers the SLA ticket listener
 
 log = logging.getLogger("portal.jobs")
 
@@ -39,6 +42,7 @@ ERROR_PAUSE_SECONDS = 5.0
 # After a wake-up that found nothing: the enqueuing transaction may not have committed yet.
 SETTLE_SECONDS = 0.25
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+SURVEY_SWEEP_EVERY = timedelta(minutes=5)
 TOKEN_GRACE = timedelta(days=1)
 # Batches per pass before the loop looks at housekeeping again (a big backlog drains anyway).
 MAX_BATCHES_PER_PASS = 20
@@ -52,6 +56,7 @@ class Worker:
         self.clock = clock
         self.poll_seconds = poll_seconds
         self.next_housekeeping: datetime | None = None
+        self.next_survey_sweep: datetime | None = None
         self.passes = 0  # completed passes of run_forever (lets tests know it is idle)
         self._wake: asyncio.Event | None = None
         self.stopping = False
@@ -60,29 +65,58 @@ class Worker:
         """One pass: send every due mail (in batches, one SMTP connection each), then
         housekeeping when it is due. Returns how many mails went out."""
         total = 0
+        await self._survey_jobs(now)
         for _ in range(MAX_BATCHES_PER_PASS):
             sent = await sender.send_batch(self.settings, now=now, limit=self.batch_size)
             total += sent
             if sent < self.batch_size:
                 break
+        await self.sla_alarms(now)
         if self.next_housekeeping is None or now >= self.next_housekeeping:
             self.next_housekeeping = now + HOUSEKEEPING_EVERY
             await self.housekeeping(now)
         return total
 
+    async def sla_alarms(self, now: datetime) -> None:
+        """SLA warnings and breaches that have come (indexed alarms: cheap every pass)."""
+        try:
+            await sla_alerts.run(now)
+        except Exception:  # noqa: BLE001 - the SLA job must not stop mail
+            log.exception("SLA alarms failed")
+
     async def housekeeping(self, now: datetime) -> None:
         """Delete what nobody can use any more. Each task fails alone."""
-        for task in (self._delete_old_tokens, self._delete_expired_sessions, self._close_solved_tickets):
+        for task in (self._delete_old_tokens, self._delete_expired_sessions, self._close_solved_tickets,
+                     self._refresh_customer_value):
             try:
                 await task(now)
             except Exception:  # noqa: BLE001 - housekeeping must not stop mail
                 log.exception("housekeeping task %s failed", task.__name__)
+
+    async def _survey_jobs(self, now: datetime) -> None:
+        """Queue survey campaigns (every pass); reminders and delivery surveys every few minutes."""
+        from portal.surveys.campaigns import run_jobs
+
+        sweep = self.next_survey_sweep is None or now >= self.next_survey_sweep
+        if sweep:
+            self.next_survey_sweep = now + SURVEY_SWEEP_EVERY
+        try:
+            await run_jobs(now, sweep=sweep)
+        except Exception:  # noqa: BLE001 - surveys must not stop mail
+            log.exception("survey jobs failed")
 
     async def _close_solved_tickets(self, now: datetime) -> None:
         """Solved tickets without a reply for 7 days become closed (SPEC §9)."""
         from portal.tickets.service import close_stale
 
         await close_stale(now)
+
+    async def _refresh_customer_value(self, now: datetime) -> None:
+        """RFM scores and segments of every customer, once a day (set-based SQL)."""
+        from portal.value import service as customer_value
+
+        if await customer_value.refresh_due(now):
+            await customer_value.refresh_all(now=now)
 
     async def _delete_old_tokens(self, now: datetime) -> None:
         from portal.accounts.tables import AuthToken

@@ -12,9 +12,11 @@ from portal.clock import now
 from portal.i18n import _
 from portal.staff.common import changed
 from portal.staff.ticket_context import labels
+from portal.surveys import results as survey_results
 from portal.tags import service as tags
 from portal.tickets import customers, queries
 from portal.tickets.rules import TicketError
+from portal.value import service as customer_value
 from portal.web import Form, FormBody, ctx, render
 
 TEMPLATE = "staff/customers/detail.html"
@@ -31,6 +33,8 @@ def _page_for(customer_id: int):
                       orders=await customers.orders(customer_id, limit=50),
                       tickets=await queries.other_tickets(customer_id, limit=100),
                       notes=await customers.notes(customer_id), customer_tags=customer_tags,
+                      survey_answers=await survey_results.of_customer(customer_id),
+                      customer_value=await customer_value.value_of(customer_id),
                       note_form=note_form or Form({}),
                       tag_form=tag_form or Form({"tags": ", ".join(customer_tags)}),
                       headers={"Cache-Control": "private, no-store"}, **labels())

@@ -8,6 +8,7 @@ from litestar.response import Template
 
 from portal.clock import now
 from portal.orders.service import STATUS_LABELS as ORDER_STATUS_NAMES
+from portal.surveys import results as survey_results
 from portal.tags import service as tags
 from portal.tickets import canned, customers, queries
 from portal.tickets.present import sla_targets
@@ -20,6 +21,7 @@ from portal.tickets.rules import (
     Actor,
     may_change,
 )
+from portal.value import service as customer_value
 from portal.web import Form, ctx, render
 
 PAGE = "staff/tickets/detail.html"
@@ -62,6 +64,7 @@ async def page(request: Request, ticket: dict, *, reply_form: Form | None = None
         messages=await queries.thread(ticket["id"], internal=True),
         events=await queries.events(ticket["id"]),
         ticket_tags=ticket_tags,
+        satisfaction=await survey_results.of_ticket(ticket["id"]),
         current=current,
         reply_form=reply_form or Form({"kind": "reply"}),
         fields_form=fields_form or Form(current),
@@ -73,6 +76,7 @@ async def page(request: Request, ticket: dict, *, reply_form: Form | None = None
         agents=await queries.agents(),
         canned_replies=await canned.all_replies(),
         requester=await customers.get(ticket["requester"]),
+        customer_value=await customer_value.value_of(ticket["requester"]),
         customer_tags=(await tags.of("customer", [ticket["requester"]])).get(ticket["requester"], []),
         customer_orders=await customers.orders(ticket["requester"], limit=5),
         other_tickets=await queries.other_tickets(ticket["requester"], exclude=ticket["id"]),

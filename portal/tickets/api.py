@@ -107,10 +107,20 @@ def _error(exc: TicketError) -> ApiError:
     return ApiError(400, exc.code, _("The change was refused."))
 
 
+async def satisfaction_of(ticket_ids: list[int]) -> dict[int, dict]:
+    """The answered CSAT of these tickets (``portal.surveys`` builds on tickets, so it is
+    imported here, at call time)."""
+    from portal.surveys.csat import satisfaction_of as answered
+
+    return await answered(ticket_ids)
+
+
 async def _json(ticket_id: int) -> dict[str, Any]:
     ticket = await queries.ticket_by_id(ticket_id)
     labels = await tags.of("ticket", [ticket_id])
-    return ticket_json(ticket, tags=labels.get(ticket_id, []), now=now())  # type: ignore[arg-type]
+    satisfaction = await satisfaction_of([ticket_id])
+    return ticket_json(ticket, tags=labels.get(ticket_id, []), now=now(),  # type: ignore[arg-type]
+                       satisfaction=satisfaction.get(ticket_id))
 
 
 async def _find(ref: str) -> dict:
@@ -187,8 +197,10 @@ async def list_tickets(status: str | None = None, team: str | None = None, updat
     rows, next_before = await queries.api_list(status=status, team_id=team_id, updated_since=since,
                                                before_id=before, limit=max(1, min(limit, MAX_PAGE)))
     labels = await tags.of("ticket", [r["id"] for r in rows])
+    satisfaction = await satisfaction_of([r["id"] for r in rows])
     t = now()
-    return {"items": [ticket_json(r, tags=labels.get(r["id"], []), now=t) for r in rows],
+    return {"items": [ticket_json(r, tags=labels.get(r["id"], []), now=t, satisfaction=satisfaction.get(r["id"]))
+                      for r in rows],
             "next": _encode_cursor(next_before) if next_before else None}
 
 

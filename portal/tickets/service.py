@@ -61,6 +61,18 @@ async def notify(ticket_id: int, what: str, now: datetime) -> None:
         await listener(ticket_id, what, now)
 
 
+# Called by ``open_ticket`` inside its transaction before the ticket row is written, with
+# (new, requester, now): a router may amend the NewTicket (team, priority, tags, assignee;
+# ``portal.routing``) and returns the events to record on the ticket as (field, old, new).
+Router = Callable[["NewTicket", dict, datetime], Awaitable[list[tuple[str, str, str]]]]
+ROUTERS: list[Router] = []
+
+
+def before_open(fn: Router) -> Router:
+    ROUTERS.append(fn)
+    return fn
+
+
 # --- reading inside a change ------------------------------------------------------------------
 
 async def load(ticket_id: int) -> dict:
@@ -233,6 +245,7 @@ async def open_ticket(new: NewTicket, *, actor: Actor, now: datetime,
         requester = await _requester(new.requester_id)
         if requester is None:
             raise TicketError("no_requester")
+        routed = [e for router in ROUTERS for e in await router(new, requester, now)]
         number = await _next_number()
         rows = await Ticket.insert(Ticket(
             number=number, subject=new.subject, subject_key=search_fold(new.subject),
@@ -248,6 +261,8 @@ async def open_ticket(new: NewTicket, *, actor: Actor, now: datetime,
         message = await add_message(ticket["id"], author, new.body, public=True, channel=new.channel,
                                     files=files, now=now)
         await event(ticket["id"], actor, "created", "", new.channel, now)
+        for field_name, old, value in routed:
+            await event(ticket["id"], Actor.system(), field_name, old, value, now)
         if new.status != NEW:
             ticket = await transition(ticket, new.status, actor=actor, now=now)
         if new.tags:
