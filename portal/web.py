@@ -309,6 +309,23 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
 # --- forms ------------------------------------------------------------------------------------
 
+INT4_MAX = 2**31 - 1  # PostgreSQL ``integer``: larger ids or numbers overflow the query
+
+
+def parse_int(text: str | None, *, lo: int = 0, hi: int = INT4_MAX) -> int | None:
+    """A whole number from ASCII digits only, within ``lo..hi``; else None.
+
+    ``str.isdigit()`` accepts "²" and ``int()`` accepts "--3", " 7" or "1_0"; neither may
+    reach a query or become a 500."""
+    text = (text or "").strip()
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
+    if not digits or len(digits) > 12 or not (digits.isascii() and digits.isdigit()):
+        return None
+    value = -int(digits) if negative else int(digits)
+    return value if lo <= value <= hi else None
+
+
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 

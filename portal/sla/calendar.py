@@ -81,7 +81,7 @@ def format_ranges(ranges: Iterable[Range]) -> str:
 def valid_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory: IsADirectoryError
         return False
     return True
 

@@ -14,7 +14,7 @@ from portal.clock import now
 from portal.i18n import _
 from portal.sla import report
 from portal.tickets.rules import PRIORITIES, PRIORITY_NAMES
-from portal.web import ctx, render, services
+from portal.web import ctx, parse_int, render, services
 
 
 def _sections() -> list[tuple[str, str, str]]:
@@ -37,7 +37,7 @@ async def reports_index(request: Request) -> Template:
 
 
 def _months(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return parse_int(value)
 
 
 @get("/staff/reports/sla", opt=LEAD, include_in_schema=False)

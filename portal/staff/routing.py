@@ -25,7 +25,7 @@ from portal.tickets import queries
 from portal.tickets.rules import CHANNEL_NAMES, CHANNELS, PRIORITIES, PRIORITY_NAMES, parse_ref
 from portal.tickets.tables import Ticket
 from portal.value.service import SEGMENT_LABELS, SEGMENTS
-from portal.web import Form, FormBody, flash, redirect, render
+from portal.web import Form, FormBody, flash, parse_int, redirect, render
 
 LIST = "staff/settings/routing.html"
 EDIT = "staff/settings/routing_rule.html"
@@ -100,14 +100,17 @@ async def parse_rule(data: dict[str, Any]) -> tuple[Form, routing.RuleData]:
     add_tags = _comma_list(form, "add_tags")
     team_id = assignee_id = None
     if team:
-        row = await Team.select(Team.id).where(Team.id == int(team)).first() if team.isdigit() else None
+        team_key = parse_int(team)
+        row = await Team.select(Team.id).where(Team.id == team_key).first() if team_key is not None else None
         if row is None:
             form.add_error("set_team", _("Please choose one of the options."))
         else:
             team_id = row["id"]
     if assignee:
+        assignee_key = parse_int(assignee)
         row = await StaffUser.select(StaffUser.id).where(
-            (StaffUser.id == int(assignee)) & (StaffUser.active == True)).first() if assignee.isdigit() else None  # noqa: E712
+            (StaffUser.id == assignee_key) & (StaffUser.active == True)  # noqa: E712
+        ).first() if assignee_key is not None else None
         if row is None:
             form.add_error("set_assignee", _("Please choose one of the options."))
         else:

@@ -21,7 +21,7 @@ from portal.sla.calendar import WEEKDAYS, BadHours, format_ranges, holiday_list,
 from portal.staff.common import changed, checked
 from portal.tickets.rules import CHANNEL_NAMES, CHANNELS, PRIORITIES, PRIORITY_NAMES
 from portal.value.service import SEGMENT_LABELS, SEGMENTS
-from portal.web import Form, FormBody, ctx, render
+from portal.web import Form, FormBody, ctx, parse_int, render
 
 CALENDARS = "staff/settings/business_hours.html"
 CALENDAR = "staff/settings/business_hours_edit.html"
@@ -144,11 +144,15 @@ def parse_moment(text: str, zone: ZoneInfo, *, end: bool) -> datetime | None:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            local = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=zone)
         else:
             local = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+            day = local.date()
     except ValueError:
         return None
+    if not 1900 <= day.year <= 2100:  # 9999-12-31 overflows its end, 0001-01-01 its UTC
+        return None
+    if len(text) == 10:
+        local = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=zone)
     return local.astimezone(UTC)
 
 
@@ -194,10 +198,10 @@ def minutes_field(form: Form, name: str) -> int | None:
     raw = form.text(name, required=False, max_length=10)
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_MINUTES:
+    value = parse_int(raw, lo=1, hi=MAX_MINUTES)
+    if value is None:
         form.add_error(name, _("Give a whole number of minutes from 1 to %(n)s.", n=MAX_MINUTES))
-        return None
-    return int(raw)
+    return value
 
 
 async def policy_values(form: Form, data: dict[str, Any]) -> dict[str, Any]:
@@ -222,11 +226,12 @@ async def policy_values(form: Form, data: dict[str, Any]) -> dict[str, Any]:
         "pause_on_hold": checked(data, "pause_on_hold"),
     }
     warn = form.text("warn_percent", max_length=3)
-    if warn and (not warn.isdigit() or not 1 <= int(warn) <= 100):
+    percent = parse_int(warn, lo=1, hi=100)
+    if warn and percent is None:
         form.add_error("warn_percent", _("Give a percentage from 1 to 100."))
-    values["warn_percent"] = int(warn) if warn.isdigit() else 80
+    values["warn_percent"] = percent or 80
     calendar = form.choice("calendar", tuple(calendars))
-    values["calendar"] = int(calendar) if calendar.isdigit() else None
+    values["calendar"] = parse_int(calendar)
     if form.ok and not any(values[k] for k in ("first_response_minutes", "next_response_minutes",
                                                "resolution_minutes")):
         form.add_error("form", _("Give at least one target."))

@@ -18,7 +18,7 @@ from portal.clock import now
 from portal.i18n import N_, _, to_local
 from portal.surveys import campaigns, results, service
 from portal.surveys.tables import Campaign, Question, Survey
-from portal.web import Form, ctx, flash, redirect, render
+from portal.web import Form, ctx, flash, parse_int, redirect, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SLOTS = 6  # question rows on the "new survey" form (works without JavaScript)
@@ -56,7 +56,7 @@ async def save_settings(request: Request, data: FormData) -> Response:
     fatigue = _int(form, "fatigue_days", 0, 365)
     days = _int(form, "delivery_days", 0, 90)
     survey_raw = form.text("delivery_survey", required=False, max_length=12)
-    delivery = int(survey_raw) if survey_raw.isdigit() else None
+    delivery = parse_int(survey_raw, lo=1)
     if delivery is not None and not await Survey.exists().where(Survey.id == delivery):
         form.add_error("delivery_survey", _("Please choose one of the options."))
     if not form.ok:
@@ -73,10 +73,11 @@ def _int(form: Form, name: str, low: int, high: int) -> int:
     raw = form.text(name, max_length=6)
     if name in form.errors:
         return low
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = parse_int(raw, lo=low, hi=high)
+    if value is None:
         form.add_error(name, _("Please enter a whole number from %(low)s to %(high)s.", low=low, high=high))
         return low
-    return int(raw)
+    return value
 
 
 # --- building a survey ------------------------------------------------------------------------------
@@ -212,9 +213,11 @@ def _filters(start: str | None, end: str | None, agent: str | None, team: str | 
 
     def day(value: str | None, default: date) -> date:
         try:
-            return date.fromisoformat(value) if value else default
+            chosen = date.fromisoformat(value) if value else default
         except ValueError:
             return default
+        # 9999-12-31 would overflow the day after it; no survey predates 1900 or follows 2100.
+        return min(max(chosen, date(1900, 1, 1)), date(2100, 12, 31))
 
     first = day(start, today - timedelta(days=180))
     last = day(end, today)
@@ -222,8 +225,7 @@ def _filters(start: str | None, end: str | None, agent: str | None, team: str | 
         first, last = last, first
     if (last - first).days > 3 * 366:
         first = last - timedelta(days=3 * 366)
-    return results.Filters(start=first, end=last, agent=int(agent) if agent and agent.isdigit() else None,
-                           team=int(team) if team and team.isdigit() else None)
+    return results.Filters(start=first, end=last, agent=parse_int(agent), team=parse_int(team))
 
 
 @get("/staff/reports/satisfaction", opt=LEAD, include_in_schema=False)

@@ -267,10 +267,13 @@ async def delivery_surveys(now: datetime, *, batch: int = BATCH) -> int:
     due = now - timedelta(days=cfg.delivery_days)
     rows = await Customer.raw(
         'SELECT o.id AS order_id, o.customer AS customer FROM orders o JOIN order_event e ON e."order" = o.id '
-        "WHERE o.status = {} AND e.status = {} AND o.customer IS NOT NULL "
+        # The lower bound on e.created_at only skips events older than the window: the group's
+        # MAX (the latest delivery) is then the same, or the group drops out as it would anyway.
+        "WHERE o.status = {} AND e.status = {} AND e.created_at > {} AND o.customer IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM survey_request r WHERE r.\"order\" = o.id AND r.kind = {}) "
         "GROUP BY o.id, o.customer HAVING MAX(e.created_at) <= {} AND MAX(e.created_at) > {} "
-        "ORDER BY o.id LIMIT {}", "delivered", "delivered", "delivery", due, due - DELIVERY_WINDOW, batch)
+        "ORDER BY o.id LIMIT {}", "delivered", "delivered", due - DELIVERY_WINDOW, "delivery", due,
+        due - DELIVERY_WINDOW, batch)
     mailed = 0
     for row in rows:
         async with db.transaction():

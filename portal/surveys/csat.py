@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from portal import db
 from portal.accounts.tables import StaffUser, TeamMember
 from portal.i18n import _, use_locale
 from portal.mail import service as outbox
@@ -28,6 +27,8 @@ from portal.tickets.tables import Ticket
 
 
 async def on_ticket_change(ticket_id: int, what: str, now: datetime) -> None:
+    if what == "customer_status":
+        return  # the customer closed it themselves: no "solved" mail; they can rate on the page
     ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
     if ticket is None or ticket["status"] != SOLVED or ticket["solved_at"] != now:
         return
@@ -47,8 +48,11 @@ async def ask(ticket: dict, *, now: datetime) -> dict | None:
                and not await service.fatigued(ticket["requester"], now=now, interval=cfg.fatigue,
                                               exclude_request=existing["id"] if existing else None))
     token, hashed = service.issue()
-    values = {SurveyRequest.agent: ticket["assignee"], SurveyRequest.team: ticket["team"],
-              SurveyRequest.solved_at: now, SurveyRequest.locale: (requester or {}).get("locale") or "tr"}
+    values = {SurveyRequest.solved_at: now, SurveyRequest.locale: (requester or {}).get("locale") or "tr"}
+    if existing is None or existing["answered_at"] is None:
+        # An answer stays with the agent and team it rated: a re-solve (by the lead after a
+        # low score) must not move it. ``solved_at`` still moves: it marks this solve handled.
+        values.update({SurveyRequest.agent: ticket["assignee"], SurveyRequest.team: ticket["team"]})
     if include:
         values.update({SurveyRequest.token_hash: hashed, SurveyRequest.sent_at: now,
                        SurveyRequest.expires_at: now + service.ANSWER_WINDOW})
@@ -68,10 +72,17 @@ async def ask(ticket: dict, *, now: datetime) -> dict | None:
     return await SurveyRequest.select().where(SurveyRequest.id == request_id).first()
 
 
+async def rateable(ticket: dict) -> bool:
+    """Solved or closed, CSAT switched on, and not a duplicate merged into another ticket (a
+    low score there would open a follow-up of the duplicate)."""
+    return (ticket["status"] in (SOLVED, CLOSED) and not ticket.get("merged_into")
+            and (await service.config()).csat_enabled)
+
+
 async def rating_box(ticket: dict, *, now: datetime) -> dict | None:
     """What the ticket page shows under "How did we do?": nothing before the ticket is
     solved; then the answer (if any) and whether it may be given or changed now."""
-    if ticket["status"] not in (SOLVED, CLOSED):
+    if not await rateable(ticket):
         return None
     request = await SurveyRequest.select().where(SurveyRequest.ticket == ticket["id"]).first()
     if request is None:
@@ -92,20 +103,20 @@ async def ensure_for_ticket(ticket: dict, *, now: datetime) -> dict | None:
     solved themselves."""
     if ticket["status"] not in (SOLVED, CLOSED):
         return None
-    async with db.transaction():
-        existing = await SurveyRequest.select().where(SurveyRequest.ticket == ticket["id"]).first()
-        if existing is not None:
-            return existing
-        requester = await service.customer_row(ticket["requester"])
-        _token, hashed = service.issue()
-        since = ticket["solved_at"] or ticket["closed_at"] or now
-        row = SurveyRequest(kind="csat", customer=ticket["requester"], ticket=ticket["id"], created_at=now,
-                            token_hash=hashed, expires_at=since + service.ANSWER_WINDOW,
-                            agent=ticket["assignee"], team=ticket["team"],
-                            solved_at=ticket["solved_at"] or ticket["closed_at"],
-                            locale=(requester or {}).get("locale") or "tr")
-        await row.save()
-    return await SurveyRequest.select().where(SurveyRequest.id == row.id).first()
+    existing = await SurveyRequest.select().where(SurveyRequest.ticket == ticket["id"]).first()
+    if existing is not None:
+        return existing
+    requester = await service.customer_row(ticket["requester"])
+    _token, hashed = service.issue()
+    since = ticket["solved_at"] or ticket["closed_at"] or now
+    # Insert-or-ignore: two first ratings at once race on the unique ``ticket``; the loser
+    # reads the winner's row.
+    await SurveyRequest.insert(SurveyRequest(
+        kind="csat", customer=ticket["requester"], ticket=ticket["id"], created_at=now,
+        token_hash=hashed, expires_at=since + service.ANSWER_WINDOW, agent=ticket["assignee"], team=ticket["team"],
+        solved_at=ticket["solved_at"] or ticket["closed_at"], locale=(requester or {}).get("locale") or "tr",
+    )).on_conflict(target=SurveyRequest.ticket, action="DO NOTHING")
+    return await SurveyRequest.select().where(SurveyRequest.ticket == ticket["id"]).first()
 
 
 # --- closing the loop ---------------------------------------------------------------------------

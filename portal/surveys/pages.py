@@ -22,7 +22,7 @@ from portal.i18n import _
 from portal.surveys import csat, service
 from portal.surveys.tables import Survey
 from portal.tickets import queries
-from portal.web import Form, ctx, flash, redirect, render
+from portal.web import Form, ctx, flash, parse_int, redirect, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE = "surveys/answer.html"
@@ -101,13 +101,8 @@ async def _page(request: Request, survey_request: dict, token: str, *, score: in
 @get("/s/{token:str}", opt=PUBLIC, include_in_schema=False)
 async def survey_page(request: Request, token: str, score: str | None = None) -> Template:
     survey_request = await _request(token)
-    chosen: int | None = None
-    if score is not None and score.strip().lstrip("-").isdigit():
-        chosen = int(score)
-        high = 5 if survey_request["kind"] == "csat" else 10
-        low = 1 if survey_request["kind"] == "csat" else 0
-        if not low <= chosen <= high:
-            chosen = None
+    csat_kind = survey_request["kind"] == "csat"
+    chosen = parse_int(score, lo=1 if csat_kind else 0, hi=5 if csat_kind else 10)
     return await _page(request, survey_request, token, score=chosen)
 
 
@@ -120,7 +115,7 @@ async def survey_answer(request: Request, token: str, data: FormData) -> Respons
         form = Form(data)
         raw = form.text("score", max_length=2)
         comment = form.text("comment", required=False, max_length=service.COMMENT_MAX) if "comment" in data else None
-        score = int(raw) if raw.isdigit() else 0
+        score = parse_int(raw, lo=1, hi=5) or 0
         if form.ok and not 1 <= score <= 5:
             form.add_error("score", _("Please choose a score from 1 to 5."))
         if not form.ok:
@@ -173,10 +168,12 @@ async def opt_out(request: Request, token: str) -> Template:
 # --- rating from the ticket page --------------------------------------------------------------
 
 async def _rate(request: Request, ticket: dict, data: dict, back: str) -> Response:
+    if not await csat.rateable(ticket):  # CSAT off, or a duplicate merged into another ticket
+        raise NotFoundException()
     form = Form(data)
     raw = form.text("score", max_length=2)
     comment = form.text("comment", required=False, max_length=service.COMMENT_MAX)
-    score = int(raw) if raw.isdigit() else 0
+    score = parse_int(raw, lo=1, hi=5) or 0
     if not 1 <= score <= 5:
         flash(request, _("Please choose a score from 1 to 5."), "error")
         return redirect(back)

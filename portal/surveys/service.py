@@ -166,8 +166,8 @@ async def record_csat(request_id: int, score: int, *, comment: str | None, now: 
         raise SurveyRefused("invalid")
     async with db.transaction():
         request = await SurveyRequest.select().where(SurveyRequest.id == request_id).first()
-        if request is None:
-            raise SurveyRefused("expired")
+        if request is None or await _merged(request["ticket"]):
+            raise SurveyRefused("expired")  # a duplicate merged into another ticket is not rated
         _check_open(request, now)
         first = request["answered_at"] is None
         values: dict = {SurveyRequest.score: score}
@@ -177,10 +177,6 @@ async def record_csat(request_id: int, score: int, *, comment: str | None, now: 
             values[SurveyRequest.changed_at] = now
         if comment is not None:
             values[SurveyRequest.comment] = comment[:COMMENT_MAX]
-        alerted = False
-        if score in LOW_SCORES and request["alerted_at"] is None and request["ticket"] is not None:
-            values[SurveyRequest.alerted_at] = now
-            alerted = True
         # Compare-and-set on the state read: two tabs posting at once store one first answer.
         where = SurveyRequest.id == request_id
         where &= (SurveyRequest.answered_at.is_null() if first
@@ -188,11 +184,24 @@ async def record_csat(request_id: int, score: int, *, comment: str | None, now: 
         rows = await SurveyRequest.update(values).where(where).returning(SurveyRequest.id)
         if not rows:
             raise SurveyRefused("final")
+        alerted = False
+        if score in LOW_SCORES and request["alerted_at"] is None and request["ticket"] is not None:
+            # Compare-and-set too: of two changes to a low score at once, one alerts.
+            alerted = bool(await SurveyRequest.update({SurveyRequest.alerted_at: now}).where(
+                (SurveyRequest.id == request_id) & SurveyRequest.alerted_at.is_null()
+            ).returning(SurveyRequest.id))
         request = await SurveyRequest.select().where(SurveyRequest.id == request_id).first()
         target = await csat.close_loop(request, now=now) if alerted else None
     if target is not None:
         csat.announce_after_commit(target)
     return Recorded(request=request, first=first, alerted=alerted)
+
+
+async def _merged(ticket_id: int | None) -> bool:
+    from portal.tickets.tables import Ticket
+
+    return ticket_id is not None and await Ticket.exists().where(
+        (Ticket.id == ticket_id) & Ticket.merged_into.is_not_null())
 
 
 async def questions(survey_id: int) -> list[dict]:

@@ -15,7 +15,7 @@ from portal import db
 from portal.tags import service as tags
 from portal.tickets import signals
 from portal.tickets.rules import CLOSED, Actor, TicketError, may_change, ref
-from portal.tickets.service import add_message, apply, event, load
+from portal.tickets.service import add_message, apply, event, load, notify
 from portal.tickets.tables import Attachment, GuestToken, Message, Ticket
 
 
@@ -44,9 +44,13 @@ async def merge(source_id: int, target_id: int, *, actor: Actor, now: datetime) 
                           public=True, channel="staff", files=[], now=now)
         await apply(source, {Ticket.status: CLOSED, Ticket.closed_at: now, Ticket.merged_into: target_id},
                     now=now)
+        await event(source_id, actor, "status", source["status"], CLOSED, now)
         await event(source_id, actor, "merged_into", "", target["number"], now)
         target = await apply(target, {}, now=now)
         await event(target_id, actor, "merged_from", "", source["number"], now)
+        # The duplicate's clock stops; the target got its messages.
+        await notify(source_id, "merged", now)
+        await notify(target_id, "merged", now)
     signals.announce(source, "fields", actor)
     signals.announce(target, "message", actor)
     return target

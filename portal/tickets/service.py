@@ -46,7 +46,8 @@ from portal.tickets.tables import Attachment, GuestToken, Message, Ticket, Ticke
 log = logging.getLogger("portal.tickets")
 
 # Called inside the transaction of every change, with (ticket_id, what, now): the SLA clock
-# and routing hook in here. ``what``: created, message, status, fields.
+# and routing hook in here. ``what``: created, message, status, fields, customer_status (the
+# customer closed or reopened it), merged (closed as a duplicate, or received its messages).
 Listener = Callable[[int, str, datetime], Awaitable[None]]
 LISTENERS: list[Listener] = []
 
@@ -372,6 +373,9 @@ async def customer_set_status(ticket_id: int, actor: Actor, action: str, *, now:
         if action == "reopen" and ticket["status"] != SOLVED:
             raise TicketError("bad_transition")
         ticket = await transition(ticket, target, actor=actor, now=now)
+        # Its own kind: the SLA clock stops or restarts; the "solved" mail is not sent to
+        # the customer who just closed the request themselves.
+        await notify(ticket_id, "customer_status", now)
     signals.announce(ticket, "status", actor)
     return ticket
 

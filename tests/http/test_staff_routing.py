@@ -164,3 +164,13 @@ def _now():
     from portal.clock import now
 
     return now()
+
+
+async def test_odd_team_and_assignee_ids_are_422_not_500(client, dave):
+    await staff_login(client, dave)
+    for field in ("set_team", "set_assignee"):
+        for value in ("²", "99999999999", "--3"):
+            response = await client.post_form(BASE, {"name": "Tek", "words": "iade", field: value})
+            assert response.status_code == 422, (field, value)
+            assert "Lütfen seçeneklerden birini seçin." in response.text
+    assert await RoutingRule.count() == 0

@@ -232,3 +232,26 @@ async def test_reports_index_and_sla_report_with_csv(client, app, carol, erin, a
     hours = {(r[0], r[5]): float(r[9]) for r in rows[1:]}
     assert hours[(f"T-{a['number']}", "first_response")] == 0.5
     assert await TicketSla.count() == 4
+
+
+async def test_odd_numbers_zones_and_years_are_422_not_500(client, dave, erin):
+    calendar_id = await sla.ensure_default_calendar(now=now())
+    await staff_login(client, dave)
+    zone = await client.post_form("/staff/settings/business-hours", {
+        "name": "Kıta", "timezone": "Europe", "public_holidays": "1", **WEEK})  # a directory of zones
+    assert zone.status_code == 422 and "Unknown time zone" in zone.text
+    url = f"/staff/settings/business-hours/{calendar_id}"
+    for starts, ends in (("2026-12-31", "9999-12-31"), ("0001-01-01", "2026-12-31"),
+                         ("9999-12-31 10:00", "9999-12-31 11:00")):
+        far = await client.post_form(f"{url}/closures", {"starts": starts, "ends": ends})
+        assert far.status_code == 422, (starts, ends)
+    assert await CalendarClosure.count() == 0
+    for field, value in (("warn_percent", "²"), ("first_response_minutes", "²"),
+                         ("first_response_minutes", "99999999999")):
+        form = {"name": "Tek", "calendar": str(calendar_id), "warn_percent": "80", "first_response_minutes": "30",
+                field: value}
+        assert (await client.post_form("/staff/settings/sla", form)).status_code == 422, (field, value)
+    assert await SlaPolicy.count() == 0
+    await staff_login(client, erin)
+    for months in ("²", "99999999999", "--3"):
+        assert (await client.get(f"/staff/reports/sla?months={months}")).status_code == 200

@@ -214,3 +214,40 @@ async def test_results_page_figures_and_csv(client, erin):
     rows = list(csv.reader(io.StringIO(export.text)))
     assert rows[0][:3] == ["answered_at", "kind", "ticket"] and len(rows) == 1 + 9
     assert "'=HYPERLINK(\"http://evil\")" in [r[7] for r in rows]
+
+
+async def test_odd_numbers_and_days_are_never_a_500(client, erin):
+    await staff_login(client, erin)
+    for field in ("fatigue_days", "delivery_days"):
+        bad = await client.post_form("/staff/surveys/settings", {"fatigue_days": "14", "delivery_days": "2",
+                                                                 field: "²"})
+        assert bad.status_code == 422
+    ignored = await client.post_form("/staff/surveys/settings", {"fatigue_days": "14", "delivery_days": "2",
+                                                                 "delivery_survey": "²"})
+    assert ignored.status_code == 303 and (await surveys.config()).delivery_survey is None
+    for query in ("agent=99999999999", "team=99999999999", "agent=²", "agent=--3", "end=9999-12-31",
+                  "start=0001-01-01&end=9999-12-31"):
+        assert (await client.get(f"/staff/reports/satisfaction?{query}")).status_code == 200, query
+        assert (await client.get(f"/staff/reports/satisfaction.csv?{query}")).status_code == 200, query
+
+
+async def test_delivery_survey_follows_the_latest_delivery(client, erin):
+    from decimal import Decimal
+
+    from portal.orders.tables import Order, OrderEvent
+
+    survey_id = await _survey(client, erin)
+    await surveys.save_config(surveys.Config(delivery_survey=survey_id, delivery_days=3), now=now())
+    ids = await _customers(2, prefix="w")
+    for i, cid in enumerate(ids):
+        rows = await Order.insert(Order(number=f"SW-{i}", customer=cid, email=f"w{i}@example.com",
+                                        email_key=f"w{i}@example.com", status="delivered", total=Decimal("10"),
+                                        currency="TRY", placed_at=now() - timedelta(days=60))).returning(Order.id)
+        # Both were delivered long ago (outside the window); the first again four days ago.
+        ages = (40, 4) if i == 0 else (40,)
+        for age in ages:
+            await OrderEvent.insert(OrderEvent(order=rows[0]["id"], kind="status", status="delivered",
+                                               created_at=now() - timedelta(days=age)))
+    assert await campaigns.delivery_surveys(now()) == 1
+    assert [m["template"] for m in await outbox_to("w0@example.com")] == ["survey-invite"]
+    assert await outbox_to("w1@example.com") == []

@@ -247,3 +247,115 @@ async def test_data_download_and_erasure_cover_survey_answers(client, alice, car
     row = await SurveyRequest.select().where(SurveyRequest.ticket == ticket["id"]).first()
     assert row["score"] == 4 and "Kadıköy" not in row["comment"]
     assert await OptOut.exists().where(OptOut.customer == alice.id)
+
+
+async def _staff_actor(staff_id: int) -> Actor:
+    from portal.accounts.tables import StaffUser, Team
+
+    team = await Team.select(Team.id).where(Team.slug == "destek").first()
+    return Actor.staff(await StaffUser.select().where(StaffUser.id == staff_id).first(), {team["id"]})
+
+
+async def test_answer_stays_with_the_agent_when_the_lead_solves_again(client, alice, carol, erin):
+    ticket = await _solved_ticket(alice.id, carol.id)
+    path = (await _score_link(alice.email)).split("?")[0]
+    assert (await client.post_form(path, {"score": "1"})).status_code == 303
+    assert (await service.load(ticket["id"]))["assignee"] == erin.id  # the lead has it back
+    await service.reply_as_staff(ticket["id"], await _staff_actor(erin.id), "Aradık, çözdük.", public=True,
+                                 status="solved", now=now())
+    row = await SurveyRequest.select().where(SurveyRequest.ticket == ticket["id"]).first()
+    assert (row["agent"], row["team"], row["score"]) == (carol.id, ticket["team"], 1)
+
+
+async def test_a_racing_low_score_change_alerts_once(client, alice, carol, erin, monkeypatch):
+    ticket = await _solved_ticket(alice.id, carol.id)
+    row = await SurveyRequest.select().where(SurveyRequest.ticket == ticket["id"]).first()
+    await surveys.record_csat(row["id"], 4, comment=None, now=now())
+    merged = surveys._merged
+
+    async def other_post_alerts_first(ticket_id):
+        # Another POST changed the score to 1 and alerted right after this one read the row.
+        await SurveyRequest.update({SurveyRequest.alerted_at: now()}).where(SurveyRequest.id == row["id"])
+        return await merged(ticket_id)
+
+    monkeypatch.setattr(surveys, "_merged", other_post_alerts_first)
+    recorded = await surveys.record_csat(row["id"], 2, comment=None, now=now())
+    assert not recorded.alerted and recorded.request["score"] == 2
+    assert not [m for m in await outbox_to(erin.email) if m["template"] == "survey-low-score"]
+    assert (await service.load(ticket["id"]))["status"] == "solved"
+
+
+@pytest.mark.parametrize("score", ["--3", "²", "99999999999999999999", "-0"])
+async def test_odd_scores_are_never_a_500(client, alice, carol, score):
+    ticket = await _solved_ticket(alice.id, carol.id)
+    path = (await _score_link(alice.email)).split("?")[0]
+    page = await client.get(f"{path}?score={score}")
+    assert page.status_code == 200 and "checked" not in page.text
+    assert (await client.post_form(path, {"score": score[:2]})).status_code == 422
+    await login(client, alice)
+    ref = f"T-{ticket['number']}"
+    assert (await client.post_form(f"/tickets/{ref}/satisfaction", {"score": score[:2]})).status_code == 303
+    assert await SurveyRequest.count().where(SurveyRequest.answered_at.is_not_null()) == 0
+
+
+async def test_first_ratings_racing_share_one_request(client, alice, carol, monkeypatch):
+    from portal.surveys import csat
+
+    ticket = await _solved_ticket(alice.id, carol.id)
+    await SurveyRequest.delete().where(SurveyRequest.ticket == ticket["id"])  # as if never mailed
+    customer_row = surveys.customer_row
+
+    async def other_rating_first(customer_id: int):
+        # The other request inserts the ticket's row after this one looked for it.
+        token, hashed = surveys.issue()
+        await SurveyRequest.insert(SurveyRequest(kind="csat", customer=alice.id, ticket=ticket["id"],
+                                                 created_at=now(), token_hash=hashed,
+                                                 expires_at=now() + timedelta(days=30), agent=carol.id))
+        monkeypatch.setattr(surveys, "customer_row", customer_row)
+        return await customer_row(customer_id)
+
+    monkeypatch.setattr(surveys, "customer_row", other_rating_first)
+    fresh = await service.load(ticket["id"])
+    row = await csat.ensure_for_ticket(fresh, now=now())
+    assert row is not None and row["ticket"] == ticket["id"]
+    assert await SurveyRequest.count().where(SurveyRequest.ticket == ticket["id"]) == 1
+
+
+async def test_no_rating_when_csat_is_off_or_on_a_merged_duplicate(client, alice, carol, erin):
+    from portal.surveys import csat
+    from portal.tickets import merging
+
+    ticket = await _solved_ticket(alice.id, carol.id)
+    path = (await _score_link(alice.email)).split("?")[0]
+    ref = f"T-{ticket['number']}"
+    await login(client, alice)
+    await surveys.save_config(surveys.Config(csat_enabled=False), now=now())
+    assert await csat.rating_box(await service.load(ticket["id"]), now=now()) is None
+    assert f"/tickets/{ref}/satisfaction" not in (await client.get(f"/tickets/{ref}")).text
+    assert (await client.post_form(f"/tickets/{ref}/satisfaction", {"score": "1"})).status_code == 404
+    await surveys.save_config(surveys.Config(csat_enabled=True), now=now())
+    assert await csat.rating_box(await service.load(ticket["id"]), now=now()) is not None
+
+    other = await service.open_ticket(service.NewTicket(subject="Aynı konu", body="Hâlâ yok", requester_id=alice.id),
+                                      actor=Actor.customer({"id": alice.id, "name": "x"}), now=now())
+    await merging.merge(ticket["id"], other.ticket["id"], actor=await _staff_actor(erin.id), now=now())
+    duplicate = await service.load(ticket["id"])
+    assert duplicate["merged_into"] == other.ticket["id"]
+    assert await csat.rating_box(duplicate, now=now()) is None
+    assert (await client.post_form(f"/tickets/{ref}/satisfaction", {"score": "1"})).status_code == 404
+    assert (await client.post_form(path, {"score": "1"})).status_code == 404  # the mailed link too
+    assert await SurveyRequest.count().where(SurveyRequest.answered_at.is_not_null()) == 0
+    assert not await Ticket.exists().where(Ticket.follow_up_of == ticket["id"])
+
+
+async def test_a_customer_who_closes_their_own_request_gets_no_solved_mail_but_can_rate(client, alice):
+    from portal.surveys import csat
+
+    opened = await service.open_ticket(service.NewTicket(subject="Fatura", body="Bir sorum var",
+                                                         requester_id=alice.id),
+                                       actor=Actor.customer({"id": alice.id, "name": "x"}), now=now())
+    closed = await service.customer_set_status(opened.ticket["id"], Actor.customer({"id": alice.id, "name": "x"}),
+                                               "close", now=now())
+    assert closed["status"] == "solved"
+    assert [m for m in await outbox_to(alice.email) if m["template"] == "ticket-solved"] == []
+    assert await csat.rating_box(await service.load(opened.ticket["id"]), now=now()) is not None

@@ -157,6 +157,32 @@ async def test_warning_then_breach_each_fired_once(people):
     assert r["first_response"]["breached_at"] is not None and r["first_response"]["warned_at"] is not None
 
 
+async def test_a_ticket_the_customer_closes_raises_no_alarm_and_reopening_restarts_it(people):
+    ticket = await open_ticket(people)
+    await service.customer_set_status(ticket["id"], people["as_customer"], "close", now=at(10))
+    assert await alerts.run(at(600)) == 0
+    assert not (await service.load(ticket["id"]))["sla_breached"]
+    assert all(r["next_breach_at"] is None and r["next_warn_at"] is None for r in (await rows(ticket["id"])).values())
+    await service.customer_set_status(ticket["id"], people["as_customer"], "reopen", now=at(20))
+    assert (await service.load(ticket["id"]))["due_at"] is not None
+    assert await alerts.run(at(600)) >= 1  # the reopened ticket's clock runs again
+
+
+async def test_a_merged_duplicate_raises_no_alarm(people):
+    from portal.tickets import merging
+
+    duplicate, kept = await open_ticket(people), await open_ticket(people)
+    await merging.merge(duplicate["id"], kept["id"], actor=people["agent"], now=at(5))
+    closed = await service.load(duplicate["id"])
+    assert closed["status"] == "closed" and closed["due_at"] is None
+    statuses = await TicketEvent.select(TicketEvent.old, TicketEvent.new).where(
+        (TicketEvent.ticket == duplicate["id"]) & (TicketEvent.field == "status"))
+    assert [(e["old"], e["new"]) for e in statuses] == [("new", "closed")]
+    await alerts.run(at(600))
+    breaches = await TicketEvent.select(TicketEvent.ticket).where(TicketEvent.field == "sla_breach")
+    assert {e["ticket"] for e in breaches} == {kept["id"]}
+
+
 async def test_paused_tickets_are_not_announced(people):
     ticket = await open_ticket(people)
     await changes.update(ticket["id"], {"status": "pending"}, actor=people["agent"], now=at(10))
