@@ -22,6 +22,7 @@ import altcha
 
 MAX_NUMBER = 50_000  # the browser tries 25,000 hashes on average
 TTL = timedelta(hours=1)
+TEXT_KEYS = ("algorithm", "challenge", "salt", "signature")
 
 
 def _key(secret: str) -> str:
@@ -40,11 +41,18 @@ def verify(secret: str, payload: str, nonce: str) -> bool:
     if not payload or len(payload) > 2000:
         return False
     try:
+        data = json.loads(base64.b64decode(payload, validate=True))
+    except (ValueError, TypeError):
+        return False
+    # The library assumes the shape (``salt.split`` on an int raised AttributeError): check it first.
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in TEXT_KEYS) \
+            or not isinstance(data.get("number"), int) or isinstance(data.get("number"), bool):
+        return False
+    try:
         ok, _error = altcha.verify_solution_v1(payload, _key(secret), check_expires=True)
         if not ok:
             return False
-        data = json.loads(base64.b64decode(payload))
         params = altcha.v1.extract_params(data)
-    except (ValueError, TypeError, KeyError):
+    except Exception:  # anything the library trips on is "not verified", never a 500
         return False
     return params.get("t") == [nonce]

@@ -121,7 +121,7 @@ async def _body(request: Request) -> tuple[dict[str, Any], dict[str, list[Upload
         raise ApiError(415, "unsupported_media_type", _("Send the body as application/json."))
     try:
         data = msgspec.json.decode(await request.body())
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise ApiError(400, "bad_json", _("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise ApiError(422, "validation_error", _("Send the fields as one JSON object."))
@@ -149,7 +149,11 @@ async def api_submit(request: Request, slug: str) -> Response:
         return _error(422, "validation_error", _("Unknown field."), headers,
                       {k: _("This field is not allowed.") for k in unknown})
     outcome = await intake.receive(request, form, raw, uploads, lang=lang,
-                                   page_url=intake.clean_page_url(raw.get("page_url")), now=now())
+                                   page_url=intake.clean_page_url(raw.get("page_url")), now=now(), api=True)
+    if outcome.kind == "too_fast":
+        headers["Retry-After"] = str(outcome.retry_after)
+        return _error(425, "too_fast", _("This form was sent too soon after it was loaded. Please wait a moment "
+                                         "and send it again."), headers)
     if outcome.kind == "limited":
         headers["Retry-After"] = str(outcome.retry_after)
         return _error(429, "rate_limited", _("Too many requests from here. Please try again later."), headers)

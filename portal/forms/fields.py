@@ -33,10 +33,16 @@ WITH_LENGTH = ("text", "email", "phone", "textarea", "order_number")
 DEFAULT_MAX = {"text": 200, "email": 254, "phone": 32, "textarea": 10000, "order_number": 64}
 # Names the form itself uses: a field may not take them.
 RESERVED = {"token", "website", "lang", "page_url", "consent", "altcha", "_csrf_token", "origin", "theme"}
-KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}$")
+KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
+ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}\Z")
 MAX_FIELDS = 40
 MAX_OPTIONS = 50
+# A lead's pattern runs on public input: at most this many characters are matched against it.
+PATTERN_INPUT_MAX = 500
+# A number is at most this long as text and below 10**16: beyond that ``int()``/``float()``
+# of a Decimal (or ``json.dumps`` of the int) costs seconds of CPU or fails.
+NUMBER_TEXT_MAX = 40
+NUMBER_ADJUSTED_MAX = 15
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,10 @@ def parse_definition(raw: Mapping[str, Any]) -> list[Field]:
                 re.compile(pattern)
             except re.error:
                 errors[f"{where}.pattern"] = _("This is not a valid regular expression.")
+            else:
+                if _nested_quantifier(pattern):
+                    errors[f"{where}.pattern"] = _(
+                        "Please do not repeat a group that itself repeats, such as (a+)+: it can be very slow.")
             if len(pattern) > 200:
                 errors[f"{where}.pattern"] = _("Please use at most %(n)s characters.", n=200)
         low = str(item.get("min") if item.get("min") is not None else "").strip() or None
@@ -145,6 +155,12 @@ def parse_definition(raw: Mapping[str, Any]) -> list[Field]:
                 errors[f"{where}.{name}"] = _("Please enter a date as YYYY-MM-DD.")
             elif kind != "date" and _number(bound) is None:
                 errors[f"{where}.{name}"] = _("Please enter a number.")
+        # Stored normalised (``01.01.2026`` -> ``2026-01-01``, ``1,5`` -> ``1.5``): submissions
+        # compare with ``date.fromisoformat``/``Decimal``.
+        if low is not None and f"{where}.min" not in errors:
+            low = _date(low).isoformat() if kind == "date" else str(_number(low))  # type: ignore[union-attr]
+        if high is not None and f"{where}.max" not in errors:
+            high = _date(high).isoformat() if kind == "date" else str(_number(high))  # type: ignore[union-attr]
         out.append(Field(key=key, type=kind, label=label, help=_two(item.get("help")),
                          required=bool(item.get("required")), options=options, min_length=min_length,
                          max_length=max_length, pattern=pattern, min=low, max=high))
@@ -153,6 +169,36 @@ def parse_definition(raw: Mapping[str, Any]) -> list[Field]:
     if errors:
         raise DefinitionError(errors)
     return out
+
+
+_REPEATS = {re._constants.MAX_REPEAT, re._constants.MIN_REPEAT,
+            getattr(re._constants, "POSSESSIVE_REPEAT", re._constants.MAX_REPEAT)}
+
+
+def _nested_quantifier(pattern: str) -> bool:
+    """Does a repeated part of the pattern contain another repeat (``(a+)+``, ``(a*b?)*``)?
+    Such patterns can take exponential time on a crafted input."""
+
+    def walk(node: Any, repeated: bool) -> bool:
+        if isinstance(node, re._parser.SubPattern):
+            for op, av in node:
+                if op in _REPEATS:
+                    low, high, sub = av
+                    if repeated and high > 1 and low != high:  # a fixed count like {3} is harmless
+                        return True
+                    if walk(sub, repeated or high > 1):
+                        return True
+                elif walk(av, repeated):
+                    return True
+            return False
+        if isinstance(node, (list, tuple)):
+            return any(walk(item, repeated) for item in node)
+        return False
+
+    try:
+        return walk(re._parser.parse(pattern), False)
+    except (re.error, RecursionError):
+        return True
 
 
 def fields_of(definition: Mapping[str, Any] | str) -> list[Field]:
@@ -186,13 +232,17 @@ def _number(raw: Any) -> Decimal | None:
     if isinstance(raw, bool):
         return None
     text = str(raw).strip().replace(" ", "")
+    if len(text) > NUMBER_TEXT_MAX:
+        return None
     if "," in text and "." not in text:
         text = text.replace(",", ".")  # Turkish decimal comma
     try:
         value = Decimal(text)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    if not value.is_finite() or value.adjusted() > NUMBER_ADJUSTED_MAX:
+        return None
+    return value
 
 
 def _date(raw: Any) -> date | None:
@@ -229,6 +279,8 @@ def _scalar(raw: Any) -> str:
 
 def _length_error(f: Field, value: str) -> str | None:
     limit = f.max_length or DEFAULT_MAX.get(f.type, 200)
+    if f.pattern:
+        limit = min(limit, PATTERN_INPUT_MAX)
     if len(value) > limit:
         return _("Please use at most %(n)s characters.", n=limit)
     if f.min_length and len(value) < f.min_length:

@@ -8,6 +8,8 @@ answer is HTML or JSON; the caller turns the :class:`Outcome` into a page or a b
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,12 +26,15 @@ from portal.tickets import files as attachments
 from portal.web import services
 
 HONEYPOT = "website"
-HOUR, MINUTE = 3600, 60
+HOUR, MINUTE, DAY = 3600, 60, 86400
+# Confirmation mails one e-mail address may be sent through forms a day: a form is not a way
+# to make the help desk mail a stranger over and over.
+PER_RECIPIENT_LIMIT = 5
 
 
 @dataclass
 class Outcome:
-    kind: str  # ok, invalid, bad_token, limited, reused
+    kind: str  # ok, invalid, bad_token, limited, reused, too_fast (the JSON API only)
     ref: str = ""
     created: bool = False
     errors: dict[str, str] = field(default_factory=dict)
@@ -38,7 +43,16 @@ class Outcome:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address for limits: an IPv6 client by its /64 (one subscriber usually
+    holds a whole /64 and could otherwise change address per request)."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return host
 
 
 def storage(request: Request) -> attachments.Storage:
@@ -82,7 +96,9 @@ async def _files(fields: list[Field], uploads: dict[str, list[UploadFile]],
 
 
 async def receive(request: Request, form: FormView, raw: dict[str, Any], uploads: dict[str, list[UploadFile]],
-                  *, lang: str, page_url: str, now: datetime) -> Outcome:
+                  *, lang: str, page_url: str, now: datetime, api: bool = False) -> Outcome:
+    """``api``: a JSON API client posting too soon is told so (``too_fast``); the pages keep
+    answering bots with the decoy."""
     settings = services(request).settings
     client = service.client_hash(settings.secret_key, client_address(request))
     retry = await _limited(request, form, client)
@@ -92,8 +108,13 @@ async def receive(request: Request, form: FormView, raw: dict[str, Any], uploads
     try:
         token = tokens.check(settings.secret_key, raw_token, form.id, now=now)
     except tokens.TokenRefused as exc:
-        if exc.code == "too_fast":
+        if exc.code == "too_fast" and not str(raw.get(HONEYPOT) or "").strip():
+            if api and exc.token is not None:
+                wait = exc.token.issued_at + tokens.MIN_SECONDS - now.timestamp()
+                return Outcome("too_fast", retry_after=max(1, math.ceil(wait)))
             return _decoy(exc.token.nonce if exc.token else raw_token)
+        if exc.code == "too_fast" and exc.token is not None:
+            return _decoy(exc.token.nonce)
         if str(raw.get(HONEYPOT) or ""):
             return _decoy(secrets.token_hex(8))
         return Outcome("bad_token")
@@ -113,6 +134,11 @@ async def receive(request: Request, form: FormView, raw: dict[str, Any], uploads
         errors["altcha"] = _("The automatic check did not finish. Please wait a moment and send again.")
     if errors:
         return Outcome("invalid", errors=errors, values=values)
+    recipient = service.recipient(form, values)
+    if recipient:
+        verdict = await services(request).throttle.hit(f"form:to:{recipient}", PER_RECIPIENT_LIMIT, DAY)
+        if not verdict.allowed:
+            return Outcome("limited", retry_after=verdict.retry_after)
     submitted = await service.submit(form, values, checked, nonce=token.nonce, consent_given=consent,
                                      page_url=page_url[:500], lang=lang, client=client, now=now,
                                      storage=storage(request))

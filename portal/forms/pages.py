@@ -33,14 +33,28 @@ PAGE = {"opt": PUBLIC, "include_in_schema": False}
 # The signed token replaces the cookie CSRF token here (see the module docstring).
 TOKEN_POST = {"opt": {**PUBLIC, "exclude_from_csrf": True}, "include_in_schema": False}
 NO_STORE = {"Cache-Control": "no-store"}
-THEME = re.compile(r"^#[0-9a-fA-F]{3,8}$")
+THEME = re.compile(r"^#[0-9a-fA-F]{3,8}\Z")
 EMBED_JS = ROOT / "static" / "embed.js"
+ANSWERED_LIMIT = 30  # "this answered my question" clicks per client address per hour
 
 
 def frame_policy(form: FormView) -> str:
     """The page's CSP with ``frame-ancestors`` listing exactly the form's allowed origins."""
     ancestors = " ".join(form.origins) if form.origins else "'none'"
     return DEFAULT_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+
+
+def own_origin(request: Request) -> str:
+    """The portal's own origin (``scheme://host[:port]`` of the base URL)."""
+    base = services(request).settings.base_url.rstrip("/")
+    return "/".join(base.split("/")[:3]).lower()
+
+
+def foreign_post(request: Request) -> bool:
+    """A post whose ``Origin`` is another site's: the pages' forms (the iframe's too) post from
+    the portal's own origin, so anything else is a cross-site post (403)."""
+    origin = request.headers.get("origin")
+    return origin is not None and origin.lower() != own_origin(request)
 
 
 async def _form(slug: str) -> FormView:
@@ -125,8 +139,10 @@ async def form_embed(request: Request, slug: str) -> Template:
     return await _page(request, slug, embed=True)
 
 
-async def _post(request: Request, slug: str, *, embed: bool) -> Template:
+async def _post(request: Request, slug: str, *, embed: bool) -> Template | Response:
     form = await _form(slug)
+    if foreign_post(request):
+        return Response("", status_code=403, headers=NO_STORE)
     raw, uploads = await read_post(request)
     lang = _lang(request, raw.get("lang"))
     page_url = intake.clean_page_url(raw.get("page_url"))
@@ -155,12 +171,12 @@ async def _post(request: Request, slug: str, *, embed: bool) -> Template:
 
 
 @post("/f/{slug:str}", **TOKEN_POST)
-async def form_post(request: Request, slug: str) -> Template:
+async def form_post(request: Request, slug: str) -> Template | Response:
     return await _post(request, slug, embed=False)
 
 
 @post("/f/{slug:str}/embed", **TOKEN_POST)
-async def form_embed_post(request: Request, slug: str) -> Template:
+async def form_embed_post(request: Request, slug: str) -> Template | Response:
     return await _post(request, slug, embed=True)
 
 
@@ -187,11 +203,20 @@ async def form_suggest(request: Request, slug: str, subject: str = "", message: 
 async def form_answered(request: Request, slug: str) -> Response | Template:
     """"This answered my question": counted once per visitor (form token) and article."""
     form = await _form(slug)
+    if foreign_post(request):
+        return Response("", status_code=403, headers=NO_STORE)
+    settings = services(request).settings
+    client = service.client_hash(settings.secret_key, intake.client_address(request))
+    verdict = await services(request).throttle.hit(f"form:answered:{client}", ANSWERED_LIMIT, intake.HOUR)
+    if not verdict.allowed:
+        return Response("", status_code=429, headers={**NO_STORE, "Retry-After": str(verdict.retry_after)})
     raw, _uploads = await read_post(request)
     lang = _lang(request, raw.get("lang"))
     try:
         article_id = int(str(raw.get("article", "")))
-        token = tokens.check(services(request).settings.secret_key, str(raw.get("token") or ""), form.id, now=now())
+        if not 0 < article_id <= service.INT4_MAX:
+            raise ValueError(article_id)
+        token = tokens.check(settings.secret_key, str(raw.get("token") or ""), form.id, now=now())
     except ValueError:
         return Response("", status_code=400)
     except tokens.TokenRefused as exc:

@@ -28,17 +28,16 @@ from portal.accounts.tables import Team
 from portal.forms.fields import Field, display, fields_of
 from portal.forms.tables import Deflection, Form, FormConsent, FormVersion, Submission
 from portal.i18n import use_locale
-from portal.kb.tables import Article
 from portal.tickets import changes
 from portal.tickets import service as tickets
 from portal.tickets.files import Checked, Storage
 from portal.tickets.rules import PRIORITIES, Actor
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]\Z")
 # An embedding origin as a CSP source expression: scheme, host (``*.`` allowed in front),
 # port (``*`` allowed). ``http://localhost:*``, ``https://*.example.com``, ``https://shop.example``.
-ORIGIN_PATTERN = re.compile(r"^(https?)://(\*\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}|\*))?$")
-_ORIGIN = re.compile(r"^(https?)://([a-z0-9.-]+)(?::(\d{1,5}))?$")
+ORIGIN_PATTERN = re.compile(r"^(https?)://(\*\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}|\*))?\Z")
+_ORIGIN = re.compile(r"^(https?)://([a-z0-9.-]+)(?::(\d{1,5}))?\Z")
 
 
 class FormError(Exception):
@@ -129,7 +128,11 @@ async def all_forms() -> list[dict]:
 
 def valid_origin_pattern(pattern: str) -> bool:
     m = ORIGIN_PATTERN.match(pattern)
-    return bool(m) and (m.group(4) in (None, "*") or 0 < int(m.group(4)) < 65536)
+    if not m:
+        return False
+    if m.group(2) and "." not in m.group(3):  # "https://*.com" would be every .com site
+        return False
+    return m.group(4) in (None, "*") or 0 < int(m.group(4)) < 65536
 
 
 def origin_allowed(patterns: list[str], origin: str | None) -> bool:
@@ -140,7 +143,7 @@ def origin_allowed(patterns: list[str], origin: str | None) -> bool:
     scheme, host, port = m.group(1), m.group(2), m.group(3)
     for pattern in patterns:
         p = ORIGIN_PATTERN.match(pattern)
-        if not p or p.group(1) != scheme:
+        if not p or p.group(1) != scheme or not valid_origin_pattern(pattern):
             continue
         wildcard, p_host, p_port = p.group(2), p.group(3), p.group(4)
         if wildcard:
@@ -317,6 +320,14 @@ def compose(form: FormView, values: dict[str, Any], lang: str, page_url: str) ->
     return subject[:200], body or subject
 
 
+def recipient(form: FormView, values: dict[str, Any]) -> str:
+    """The key (``email_key``) of the address the confirmation mail goes to, or ""."""
+    from portal.i18n import email_key
+
+    email = _first(form, values, "email")
+    return email_key(email) if email else ""
+
+
 def _first(form: FormView, values: dict[str, Any], kind: str) -> str:
     f = next((f for f in form.fields if f.type == kind and values.get(f.key)), None)
     return str(values[f.key]) if f else ""
@@ -407,18 +418,26 @@ def decoy_reference(nonce: str) -> str:
 
 # --- deflection ---------------------------------------------------------------------------------
 
+INT4_MAX = 2**31 - 1
+
+
 async def record_deflection(form_id: int, article_id: int, *, nonce: str, lang: str, now: datetime) -> bool:
-    """Count "this answered my question" once per visitor's form token and article."""
-    async with db.transaction():
-        if not await Article.exists().where(Article.id == article_id):
-            return False
-        if await Deflection.exists().where((Deflection.form == form_id) & (Deflection.token_id == nonce)
-                                           & (Deflection.article == article_id)):
-            return False
-        await Deflection.insert(Deflection(form=form_id, article=article_id, token_id=nonce, lang=lang,
-                                           created_at=now))
+    """Count "this answered my question" once per visitor's form token and article, for an
+    article anybody may read (a draft or a customers-only article is not counted). The unique
+    index on (form, token_id, article) makes two clicks at once count once."""
+    from portal.kb import queries
     from portal.kb import service as kb
 
+    if not 0 < article_id <= INT4_MAX:
+        return False
+    if not await queries.article_ids_visible([article_id], kb.audience(customer=False, staff=False), now):
+        return False
+    async with db.transaction():
+        rows = await Deflection.insert(Deflection(form=form_id, article=article_id, token_id=nonce, lang=lang,
+                                                  created_at=now)).on_conflict(action="DO NOTHING").returning(
+            Deflection.id)
+    if not rows:
+        return False
     await kb.record_answered(article_id)
     return True
 

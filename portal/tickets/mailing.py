@@ -69,8 +69,12 @@ async def confirmation(ticket: dict, requester: dict, message: dict, *, token: s
     message_id = outbox.new_message_id(ref(ticket["number"]))
     headers = {**thread_headers(ticket, []), "Auto-Submitted": "auto-replied",
                "X-Auto-Response-Suppress": "All"}
-    await outbox.enqueue("ticket-created", to=requester["email"], name=requester["name"],
-                         locale=requester["locale"], context={**_common(ticket, message), "token": token},
+    # Anybody can type any address into a public form: its confirmation does not quote the
+    # message (nor a name typed there), so it cannot carry a stranger's text to the address.
+    from_form = ticket.get("channel") == "form"
+    await outbox.enqueue("ticket-created", to=requester["email"], name="" if from_form else requester["name"],
+                         locale=requester["locale"],
+                         context={**_common(ticket, None if from_form else message), "token": token},
                          now=now, related=f"ticket:{ticket['id']}", headers=headers, message_id=message_id)
     return message_id
 

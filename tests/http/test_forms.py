@@ -108,11 +108,10 @@ async def test_honeypot_and_too_fast_posts_look_fine_and_create_nothing(client, 
     bot = await client.post("/api/v1/forms/contact/submissions",
                             json={**GOOD, "website": "http://spam.example", "token": old_token(contact)})
     assert bot.status_code == 201 and bot.json()["reference"].startswith("T-")
-    fast = await client.post("/api/v1/forms/contact/submissions",
-                             json={**GOOD, "token": tokens.issue(SECRET, contact.id, now=now())})
-    assert fast.status_code == 201 and fast.json()["reference"].startswith("T-")
     page_bot = await client.post("/f/contact", data={**GOOD, "website": "x", "token": old_token(contact)})
     assert page_bot.status_code == 201
+    fast_page = await client.post("/f/contact", data={**GOOD, "token": tokens.issue(SECRET, contact.id, now=now())})
+    assert fast_page.status_code == 201
     assert await Ticket.count() == 0 and await Submission.count() == 0
     assert await outbox_to("ayse@example.com") == []
 
@@ -426,3 +425,167 @@ def json_loads(text: str) -> dict:
     import json
 
     return json.loads(text)
+
+
+# --- security review fixes --------------------------------------------------------------------------
+
+async def test_a_json_client_posting_too_soon_is_told_to_wait(client, contact):
+    """A real API client must not get a fake success for a post inside the first seconds."""
+    fast = await client.post("/api/v1/forms/contact/submissions",
+                             json={**GOOD, "token": tokens.issue(SECRET, contact.id, now=now()), "lang": "en"})
+    assert fast.status_code == 425 and fast.json()["error"]["code"] == "too_fast"
+    assert 1 <= int(fast.headers["retry-after"]) <= tokens.MIN_SECONDS
+    bot = await client.post("/api/v1/forms/contact/submissions",
+                            json={**GOOD, "website": "x", "token": tokens.issue(SECRET, contact.id, now=now())})
+    assert bot.status_code == 201  # a bot filling the honeypot still gets the decoy
+    assert await Ticket.count() == 0
+
+
+async def test_a_huge_number_is_a_field_error_not_a_500(client):
+    fields = [*CONTACT, {"key": "count", "type": "number", "label": {"tr": "Adet", "en": "Count"}}]
+    form = await make_form("numbers", fields=fields)
+    for raw in ("1e5000", "1e600000", "9" * 50):
+        response = await client.post("/api/v1/forms/numbers/submissions",
+                                     json={**GOOD, "count": raw, "token": old_token(form)})
+        assert response.status_code == 422, raw
+        assert set(response.json()["error"]["fields"]) == {"count"}
+    assert await Ticket.count() == 0
+
+
+async def test_bounds_typed_the_turkish_way_do_not_break_submissions(client):
+    fields = [*CONTACT, {"key": "day", "type": "date", "label": {"tr": "Tarih", "en": "Day"}, "min": "01.01.2026"},
+              {"key": "count", "type": "number", "label": {"tr": "Adet", "en": "Count"}, "max": "2,5"}]
+    form = await make_form("bounds", fields=fields)
+    ok = await client.post("/api/v1/forms/bounds/submissions",
+                           json={**GOOD, "day": "02.01.2026", "count": "2", "token": old_token(form)})
+    assert ok.status_code == 201, ok.text
+    bad = await client.post("/api/v1/forms/bounds/submissions",
+                            json={**GOOD, "day": "2025-12-31", "count": "3", "token": old_token(form)})
+    assert bad.status_code == 422 and set(bad.json()["error"]["fields"]) == {"day", "count"}
+
+
+async def test_deeply_nested_json_is_bad_json(client, contact):
+    body = "[" * 100_000 + "]" * 100_000
+    response = await client.post("/api/v1/forms/contact/submissions", content=body,
+                                 headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_json"
+
+
+async def test_a_malformed_altcha_payload_is_a_field_error(client):
+    import base64
+    import json
+
+    form = await make_form(altcha=True)
+    payload = base64.b64encode(json.dumps({"algorithm": "SHA-256", "challenge": "x", "number": 1, "salt": 5,
+                                           "signature": "s"}).encode()).decode()
+    response = await client.post("/api/v1/forms/contact/submissions",
+                                 json={**GOOD, "altcha": payload, "token": old_token(form)})
+    assert response.status_code == 422 and "altcha" in response.json()["error"]["fields"]
+
+
+async def test_posts_from_another_site_to_the_pages_are_refused(client, contact):
+    token = old_token(contact)
+    for path in ("/f/contact", "/f/contact/embed"):
+        evil = await client.post(path, data={**GOOD, "token": token}, headers={"Origin": "https://evil.example"})
+        assert evil.status_code == 403, path
+        framing = await client.post(path, data={**GOOD, "token": token}, headers={"Origin": HOST})
+        assert framing.status_code == 403, path  # the iframe posts from the portal's own origin
+    answered = await client.post("/f/contact/answered", data={"article": "1", "token": token},
+                                 headers={"Origin": "https://evil.example"})
+    assert answered.status_code == 403
+    assert await Ticket.count() == 0
+    own = await client.post("/f/contact/embed", data={**GOOD, "token": token}, headers={"Origin": "http://portal.test"})
+    assert own.status_code == 201
+
+
+async def test_a_form_mails_one_address_at_most_five_times_a_day(client, other_client):
+    form = await make_form(per_address_limit=100)
+    codes = []
+    for n in range(6):
+        c = client if n % 2 else other_client
+        r = await c.post("/api/v1/forms/contact/submissions", json={**GOOD, "token": old_token(form)})
+        codes.append(r.status_code)
+    assert codes == [201] * 5 + [429]
+    limited = await client.post("/f/contact", data={**GOOD, "email": "AYSE@example.com", "token": old_token(form)})
+    assert limited.status_code == 429 and limited.headers["retry-after"].isdigit()
+    assert len(await outbox_to("ayse@example.com")) == 5
+    other = await client.post("/api/v1/forms/contact/submissions",
+                              json={**GOOD, "email": "mehmet@example.com", "token": old_token(form)})
+    assert other.status_code == 201
+
+
+async def test_the_confirmation_of_a_form_does_not_quote_what_the_visitor_typed(client, contact):
+    response = await client.post("/api/v1/forms/contact/submissions", json={
+        **GOOD, "name": "Ödül kazandınız http://evil.example", "message": "Şifrenizi http://evil.example adresinde "
+        "yenileyin", "token": old_token(contact)})
+    assert response.status_code == 201
+    [mail] = await outbox_to("ayse@example.com")
+    assert "evil.example" not in mail["body_text"] and "evil.example" not in mail["body_html"]
+    assert mail["to_name"] == ""
+    assert "/t/" in mail["body_text"] and "Kargom gelmedi" in mail["subject"]
+    assert response.json()["reference"] in mail["subject"]
+
+
+async def test_ipv6_clients_are_limited_by_their_slash_64(running_app):
+    import httpx
+
+    form = await make_form(per_address_limit=2, per_form_limit=1000)
+    codes = []
+    for n in range(3):
+        transport = httpx.ASGITransport(app=running_app, client=(f"2001:db8:1:2::{n + 1:x}", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as c:
+            r = await c.post("/api/v1/forms/contact/submissions",
+                             json={**GOOD, "email": f"kisi{n}@example.com", "token": old_token(form)})
+            codes.append(r.status_code)
+    assert codes == [201, 201, 429]
+    transport = httpx.ASGITransport(app=running_app, client=("2001:db8:1:3::1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as c:
+        r = await c.post("/api/v1/forms/contact/submissions",
+                         json={**GOOD, "email": "kisi9@example.com", "token": old_token(form)})
+    assert r.status_code == 201
+
+
+async def test_answered_counts_only_public_articles_once_and_is_limited(client, other_client, contact):
+    import asyncio
+
+    from portal.kb import service as kb
+    from portal.kb.service import ArticleInput
+
+    article_id = await _article(kb, ArticleInput)
+    draft = await kb.save_article(None, ArticleInput(lang="tr", slug="taslak", title="Taslak", summary="t",
+                                                     body_markdown="taslak metin"), author=None, now=now())
+    token = old_token(contact)
+    for article in ("99999999999999999999", "-1", "0", "2147483648"):
+        assert (await client.post("/f/contact/answered", data={"article": article, "token": token})).status_code == 400
+    hidden = await client.post("/f/contact/answered", data={"article": str(draft), "token": token})
+    assert hidden.status_code == 200
+    assert await Deflection.count() == 0
+    first, second = await asyncio.gather(
+        client.post("/f/contact/answered", data={"article": str(article_id), "token": token}),
+        other_client.post("/f/contact/answered", data={"article": str(article_id), "token": token}))
+    assert first.status_code == second.status_code == 200
+    assert await Deflection.count() == 1
+    from portal.kb.tables import Article
+
+    assert (await Article.select(Article.suggest_answered).where(Article.id == article_id).first())[
+        "suggest_answered"] == 1
+    from portal.forms.pages import ANSWERED_LIMIT
+
+    codes = [(await client.post("/f/contact/answered", data={"article": str(article_id), "token": old_token(contact)})
+              ).status_code for _n in range(ANSWERED_LIMIT)]
+    assert codes[-1] == 429 and 200 in codes
+
+
+async def test_the_deflection_insert_is_once_even_without_the_check(client, contact):
+    """Two inserts that both passed every check: the unique index keeps one."""
+    from portal.kb import service as kb
+    from portal.kb.service import ArticleInput
+
+    article_id = await _article(kb, ArticleInput)
+    results = [await service.record_deflection(contact.id, article_id, nonce="n1", lang="tr", now=now())
+               for _n in range(2)]
+    assert results == [True, False]
+    with pytest.raises(Exception):  # noqa: B017 - the engine's own unique violation
+        await Deflection.insert(Deflection(form=contact.id, article=article_id, token_id="n1", lang="tr",
+                                           created_at=now()))
+    assert await Deflection.count() == 1

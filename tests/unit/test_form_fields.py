@@ -131,6 +131,95 @@ def test_allowed_origins(pattern, origin, ok):
 
 
 @pytest.mark.parametrize("pattern", ["localhost", "ftp://x.com", "https://x.com/path", "*", "https://x.com:99999",
+                                     "https://x.com\n", "https://*.com", "http://*.localhost:*",
                                      "https://x.com; script-src *"])
 def test_origin_patterns_must_be_origins(pattern):
     assert not valid_origin_pattern(pattern)
+
+
+def test_a_trailing_newline_does_not_pass_for_an_origin():
+    assert not origin_allowed(["https://shop.example.com"], "https://shop.example.com\n")
+
+
+@pytest.mark.parametrize("raw", ["1e600000", "1e5000", "9" * 17, "1" * 41, "-1e16", "1e-5" + "0" * 40])
+def test_huge_or_overlong_numbers_are_an_error_not_a_cpu_burn(raw):
+    import json
+    import time
+
+    started = time.process_time()
+    with use_locale("en"):
+        value, error = check_value(_field("number"), raw)
+    assert error == "Please enter a number." and value == raw
+    json.dumps(value)  # what payload_hash does with it
+    assert time.process_time() - started < 1
+
+
+def test_the_largest_numbers_still_taken():
+    assert check_value(_field("number"), "999999999999999") == (999999999999999, None)
+    assert check_value(_field("number"), "1e15") == (10**15, None)
+
+
+def test_bounds_written_the_turkish_way_are_stored_normalised_and_used():
+    day = _field("date", min="01.01.2026", max="31.12.2026")
+    assert (day.min, day.max) == ("2026-01-01", "2026-12-31")
+    assert check_value(day, "15.06.2026") == ("2026-06-15", None)
+    with use_locale("en"):
+        assert "on or after" in check_value(day, "31.12.2025")[1]
+    count = _field("number", min="1,5", max=" 10 ")
+    assert (count.min, count.max) == ("1.5", "10")
+    assert check_value(count, "2") == (2, None)
+    with use_locale("en"):
+        assert "at least" in check_value(count, "1")[1]
+    with pytest.raises(DefinitionError) as refused:
+        _field("number", min="1e600000")
+    assert "fields.0.min" in refused.value.errors
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+", "(a*b?)*$", "(?:x|y+)*", "(a{2,})+", "(.*a){20}"])
+def test_patterns_with_nested_quantifiers_are_refused(pattern):
+    with pytest.raises(DefinitionError) as refused:
+        _field("text", pattern=pattern)
+    assert "fields.0.pattern" in refused.value.errors
+
+
+@pytest.mark.parametrize("pattern", ["[0-9]{4}", "(\\d{3}-)+\\d{2}", "[A-Z]{2}\\d+", "(ab|cd)*"])
+def test_ordinary_patterns_are_kept(pattern):
+    assert _field("text", pattern=pattern).pattern == pattern
+
+
+def test_a_pattern_sees_at_most_500_characters():
+    f = _field("textarea", pattern="[a-z ]*")
+    assert check_value(f, "a" * 500) == ("a" * 500, None)
+    with use_locale("en"):
+        value, error = check_value(f, "a" * 501)
+    assert error == "Please use at most 500 characters."
+    short = _field("text", pattern="[a-z]*", max_length=20)
+    with use_locale("en"):
+        assert check_value(short, "a" * 21)[1] == "Please use at most 20 characters."
+
+
+@pytest.mark.parametrize("data", [
+    {"algorithm": "SHA-256", "challenge": "x", "number": 1, "salt": 5, "signature": "s"},
+    {"algorithm": "SHA-256", "challenge": "x", "number": "1", "salt": "a?t=n", "signature": "s"},
+    {"algorithm": ["SHA-256"], "challenge": "x", "number": 1, "salt": "a", "signature": "s"},
+    ["not", "an", "object"], "text", None,
+])
+def test_a_malformed_altcha_payload_is_not_verified(data):
+    import base64
+    import json
+
+    from portal.forms import altcha
+
+    payload = base64.b64encode(json.dumps(data).encode()).decode()
+    assert altcha.verify("s" * 32, payload, "n") is False
+    assert altcha.verify("s" * 32, "%%%not base64", "n") is False
+
+
+def test_parse_int_takes_ascii_digits_within_bounds_only():
+    from portal.web import INT4_MAX, parse_int
+
+    assert parse_int("42") == 42 and parse_int(" 7 ") == 7 and parse_int("-3", lo=-5) == -3
+    assert parse_int(str(INT4_MAX)) == INT4_MAX and parse_int(str(INT4_MAX + 1)) is None
+    for odd in (None, "", "--3", "-", "²", "١٢", "1_0", "+4", "3.0", "1e3", "9" * 40):
+        assert parse_int(odd) is None, odd
+    assert parse_int("-3") is None and parse_int("6", lo=1, hi=5) is None and parse_int("0", lo=1) is None
