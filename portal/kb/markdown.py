@@ -2,9 +2,12 @@
 
 markdown-it-py (CommonMark plus tables and strikethrough) renders; nh3 then keeps only an
 explicit allow-list: no script, style, iframe, form or event handler, links only to
-http/https/mailto or relative URLs, every link with ``rel="noopener noreferrer"``. Raw HTML
-in the Markdown goes through the same filter, so ``<img src=x onerror=…>`` arrives as a
-harmless ``<img src="x">``. Rendering happens once, when an article is saved.
+http/https/mailto or relative URLs, every link with ``rel="noopener noreferrer"``. Images keep
+their ``src`` only when it is one of our own article images (``/kb/files/{key}/{name}``, see
+:mod:`portal.kb.images`): no ``javascript:``/``data:`` and no outside address that would tell
+another site who reads what (the page's CSP would block those anyway). Raw HTML in the
+Markdown goes through the same filter, so ``<img src=x onerror=…>`` arrives as a harmless
+``<img>``. Rendering happens once, when an article is saved.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 # Gone with everything inside them (other unknown tags lose the tag and keep their text).
 DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "textarea",
                         "select", "svg", "math"}
+# The only image addresses kept: our own uploaded article images.
+IMAGE_SRC = re.compile(r"^/kb/files/[A-Za-z0-9_-]{20,64}/[A-Za-z0-9_-][A-Za-z0-9._-]{0,159}$")
 # Headings are ids in the page; a prefix keeps them from clobbering the page's own ids.
 ID_PREFIX = "kb-"
 
@@ -97,6 +102,12 @@ def plain_text(html: str) -> str:
     return re.sub(r"\s*\n\s*", "\n", re.sub(r"[ \t]+", " ", text)).strip()
 
 
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src" and not IMAGE_SRC.match(value):
+        return None
+    return value
+
+
 def sanitize(html: str) -> str:
     return nh3.clean(
         html,
@@ -107,6 +118,7 @@ def sanitize(html: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
         id_prefix=ID_PREFIX,
+        attribute_filter=_attribute_filter,
     )
 
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from litestar import MediaType, Request, Response, get, post
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.response import Template
 from markupsafe import Markup
 
+from portal.assets import NO_COMPRESSION
 from portal.auth import PUBLIC
 from portal.clock import now
 from portal.i18n import LOCALES, _
-from portal.kb import queries, search, service
+from portal.kb import images, queries, search, service
 from portal.security import new_token, sign
+from portal.tickets.files import content_disposition
 from portal.web import FormBody, ctx, error_page, flash, redirect, render, services
 
 PAGE_SIZE = 10
@@ -192,6 +195,24 @@ async def kb_feedback(request: Request, slug: str, data: FormBody) -> Response |
     return response
 
 
+@get("/kb/files/{key:str}/{name:str}", opt={**PUBLIC, NO_COMPRESSION: True}, include_in_schema=False)
+async def kb_image(request: Request, key: str, name: str) -> Response:
+    """An article's image, only to visitors who may read the article (404 otherwise), as an
+    image that cannot turn into a page: ``nosniff`` and a sandboxing CSP."""
+    c = ctx(request)
+    row = await images.for_reader(key, name, audience=audience(request), staff=c.staff is not None, now=now())
+    if row is None:
+        raise NotFoundException()
+    try:
+        content = await anyio.to_thread.run_sync(images.storage(services(request).settings.var_dir).read, key)
+    except (FileNotFoundError, ValueError):
+        raise NotFoundException() from None
+    headers = {**images.SERVE_HEADERS,
+               "Cache-Control": images.PUBLIC_CACHE if row["public"] else images.PRIVATE_CACHE,
+               "Content-Disposition": content_disposition(row["filename"]).replace("attachment", "inline", 1)}
+    return Response(content=content, media_type=row["content_type"], headers=headers)
+
+
 @get("/sitemap.xml", **PAGE, media_type="application/xml")
 async def sitemap(request: Request) -> Template:
     rows = await queries.sitemap(now())
@@ -233,4 +254,4 @@ def _plain(markup: str) -> str:
 
 
 ROUTES = [kb_home, kb_search, kb_suggest, kb_suggest_answered, kb_category, kb_article, kb_feedback, sitemap,
-          api_search]
+          api_search, kb_image]

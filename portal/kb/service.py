@@ -21,6 +21,7 @@ from portal.kb.tables import (
     STATUSES,
     VISIBILITIES,
     Article,
+    ArticleImage,
     ArticleRevision,
     ArticleVote,
     Category,
@@ -29,6 +30,7 @@ from portal.kb.tables import (
 )
 from portal.kb.text import index_text
 from portal.tags import service as tags
+from portal.tickets.files import Storage
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # /kb/{category} shares its first segment with these pages.
@@ -198,9 +200,15 @@ async def restore_revision(article_id: int, revision_id: int, *, author: int | N
     return await save_article(article_id, data, author=author, now=now, note=f"restore:{revision_id}")
 
 
-async def delete_article(article_id: int) -> None:
+async def delete_article(article_id: int, *, storage: Storage | None = None) -> None:
+    """Delete the article (its revisions, votes and images go with it, by cascade); the image
+    files go too when their ``storage`` is given."""
     async with db.transaction():
+        keys = await ArticleImage.select(ArticleImage.storage_key).where(
+            ArticleImage.article == article_id).output(as_list=True)
         await Article.delete().where(Article.id == article_id)
+    for key in keys if storage is not None else []:
+        storage.delete(key)
 
 
 # --- readers' actions ---------------------------------------------------------------------------

@@ -115,3 +115,19 @@ class SearchLog(Table, tablename="kb_search_log"):
     lang = Varchar(length=2)
     results = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class ArticleImage(Table, tablename="kb_image"):
+    """An image uploaded for an article, referenced from its Markdown as
+    ``/kb/files/{storage_key}/{name}``. The file lives under ``var/kb_files/`` by its random
+    ``storage_key``; it is served only to visitors who may read the article."""
+
+    id = Serial(primary_key=True)
+    article = ForeignKey(references=Article, on_delete=OnDelete.cascade, index=True)
+    storage_key = Varchar(length=64, unique=True)
+    filename = Varchar(length=150)
+    content_type = Varchar(length=40)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    uploaded_by = ForeignKey(references=StaffUser, on_delete=OnDelete.set_null, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

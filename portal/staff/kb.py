@@ -19,7 +19,7 @@ from portal.accounts.service import role_at_least
 from portal.auth import AGENT, LEAD
 from portal.clock import now
 from portal.i18n import N_, _
-from portal.kb import markdown, queries, service
+from portal.kb import images, markdown, queries, service
 from portal.kb.service import ArticleInput, KbError
 from portal.kb.tables import LANGS, VISIBILITIES
 from portal.tags import service as tags
@@ -120,7 +120,8 @@ async def edit_page(request: Request, article: dict[str, Any] | None, *, form: F
             form = Form({name: article[name] for name in names} | {
                 "category": str(article["category"] or ""), "related": related, "tags": article_tags})
         context.update(state=queries.state_of(article, t), versions=await queries.other_versions(article),
-                       local_publish_at=_local_input(article["publish_at"], request))
+                       local_publish_at=_local_input(article["publish_at"], request),
+                       images=await images.for_article(article["id"]), image_accept=images.ACCEPT)
     context["form"] = form or Form({})
     context["preview"] = markdown.render(context["form"].data.get("body_markdown") or "").html
     return render(request, EDIT, status=status, **context)

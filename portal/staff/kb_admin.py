@@ -1,25 +1,33 @@
-"""/staff/kb: revisions with a diff and restore, the search report, and categories.
+"""/staff/kb: revisions with a diff and restore, the search report, categories and article
+images.
 
 Reading revisions and the report is for every staff member; restoring a revision and
-changing categories is a lead's (see :mod:`portal.staff.kb`).
+changing categories is a lead's (see :mod:`portal.staff.kb`). Images follow the rule for the
+article's text: any staff member on a draft, a lead on a live (or scheduled, or archived) one.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Body
 from litestar.response import Template
 
 from portal.auth import AGENT, LEAD
 from portal.clock import now
 from portal.i18n import N_, _
-from portal.kb import queries, service
+from portal.kb import images, queries, service
 from portal.kb.service import CategoryInput, KbError
-from portal.web import Form, FormBody, ctx, flash, redirect, render
+from portal.staff.kb import edit_page, is_lead
+from portal.tickets.files import AttachmentRefused, Upload
+from portal.web import Form, FormBody, ctx, flash, redirect, render, services
 
+MultipartBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 CATEGORY_ERRORS = {
     "slug_format": N_("Use lower-case letters a-z, digits and hyphens."),
     "slug_taken": N_("Another topic already uses this address."),
@@ -136,5 +144,49 @@ async def kb_category_update(request: Request, category_id: int, data: FormBody)
     return await _save_category(request, category_id, data)
 
 
+# --- images -------------------------------------------------------------------------------------
+
+def _image_error(exc: AttachmentRefused) -> str:
+    if exc.code == "too_large":
+        return _("%(name)s is larger than %(mb)s MB.", name=exc.filename, mb=images.MAX_BYTES // 2**20)
+    if exc.code == "empty":
+        return _("%(name)s is empty.", name=exc.filename) if exc.filename else _("Please choose an image.")
+    return _("%(name)s is not a PNG, JPEG, GIF or WebP image.", name=exc.filename)
+
+
+async def _editable_article(request: Request, article_id: int) -> dict[str, Any]:
+    article = await _article_or_404(article_id)
+    if article["status"] != "draft" and not is_lead(request):
+        raise PermissionDeniedException()
+    return article
+
+
+@post("/staff/kb/{article_id:int}/images", opt=AGENT, include_in_schema=False)
+async def kb_image_upload(request: Request, article_id: int, data: MultipartBody) -> Response | Template:
+    article = await _editable_article(request, article_id)
+    item = data.get("image")
+    upload = Upload("", b"")
+    if isinstance(item, UploadFile) and item.filename:
+        upload = Upload(item.filename, await item.read(images.MAX_BYTES + 1))
+    try:
+        checked = images.check(upload)
+    except AttachmentRefused as exc:
+        return await edit_page(request, article, status=422, image_error=_image_error(exc))
+    image = await images.add(article_id, checked, store=images.storage(services(request).settings.var_dir),
+                             uploaded_by=ctx(request).staff["id"], now=now())
+    flash(request, _("The image %(name)s has been uploaded: paste its Markdown into the text.",
+                     name=image.filename))
+    return redirect(f"/staff/kb/{article_id}#kb-images")
+
+
+@post("/staff/kb/{article_id:int}/images/{image_id:int}/delete", opt=AGENT, include_in_schema=False)
+async def kb_image_delete(request: Request, article_id: int, image_id: int) -> Response:
+    await _editable_article(request, article_id)
+    if not await images.delete(article_id, image_id, store=images.storage(services(request).settings.var_dir)):
+        raise NotFoundException()
+    flash(request, _("The image has been deleted."))
+    return redirect(f"/staff/kb/{article_id}#kb-images")
+
+
 ROUTES = [kb_revisions, kb_revision, kb_restore, kb_report, kb_categories, kb_category_create,
-          kb_category_update]
+          kb_category_update, kb_image_upload, kb_image_delete]
