@@ -291,26 +291,14 @@ async def _explain_inner() -> None:
         staff = await db.fetch_one('SELECT "id" FROM "staff_user" WHERE "email" = {}', AGENT_EMAIL)
         teams = {r["id"] for r in await Ticket.raw("SELECT id FROM team")}
         for view in q.VIEWS:
-            captured: list = []
-            original = Ticket.select
-
-            def spy(*columns, _original=original, _captured=captured):
-                query = _original(*columns)
-                _captured.append(query)
-                return query
-
-            Ticket.select = spy  # type: ignore[method-assign]
-            try:
-                started = time.perf_counter()
-                await q.queue(q.Filters(view=view), staff_id=staff["id"], team_ids=teams, now=EPOCH,
-                              tz=ZoneInfo("Europe/Istanbul"))
-                ms = (time.perf_counter() - started) * 1000
-            finally:
-                Ticket.select = original  # type: ignore[method-assign]
-            query = captured[0]
-            sql = str(query.limit(q.PAGE_SIZE + 1))
+            started = time.perf_counter()
+            await q.queue(q.Filters(view=view), staff_id=staff["id"], team_ids=teams, now=EPOCH,
+                          tz=ZoneInfo("Europe/Istanbul"))
+            ms = (time.perf_counter() - started) * 1000
+            sql, args = q.queue_sql(q.Filters(view=view).clean(), staff_id=staff["id"], team_ids=teams, now=EPOCH,
+                                    tz=ZoneInfo("Europe/Istanbul"))
             prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
-            rows = await Ticket.raw(prefix + sql)
+            rows = await db.fetch_all(prefix + sql, *args)
             print(f"--- view {view}: {ms:.1f} ms (one call, cold-ish)")
             for row in rows:
                 print("   ", row.get("detail") or row.get("QUERY PLAN") or row)

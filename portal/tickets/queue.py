@@ -12,11 +12,10 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from piccolo.columns.combination import WhereRaw
-from piccolo.querystring import QueryString
-
+from portal import db
 from portal.i18n import N_, email_key, search_fold
 from portal.tags import service as tags
 from portal.tickets.present import sla_summary
@@ -31,7 +30,6 @@ from portal.tickets.rules import (
     parse_ref,
     ref,
 )
-from portal.tickets.tables import Ticket
 
 PAGE_SIZE = 25
 VIEWS = {
@@ -46,14 +44,36 @@ VIEWS = {
 }
 SORTS = {"due": N_("Nearest due time"), "newest": N_("Newest first"), "updated": N_("Recently updated")}
 
-_COLUMNS = (
-    Ticket.id, Ticket.number, Ticket.subject, Ticket.status, Ticket.priority, Ticket.channel, Ticket.team,
-    Ticket.assignee, Ticket.created_at, Ticket.updated_at, Ticket.due_at, Ticket.first_response_due_at,
-    Ticket.resolution_due_at, Ticket.sla_breached, Ticket.sla_paused_at,
-    Ticket.requester.id.as_alias("requester_id"), Ticket.requester.name.as_alias("requester_name"),
-    Ticket.requester.email.as_alias("requester_email"), Ticket.team.name_tr.as_alias("team_name_tr"),
-    Ticket.team.name_en.as_alias("team_name_en"), Ticket.assignee.name.as_alias("assignee_name"),
+# The page query is prebuilt SQL (``db.fetch_all``): Piccolo's query builder cost more than the
+# query itself (0.3-0.7 ms per page). Only our own fragments are joined into the SQL; every
+# value (filters, cursor, ``now``) is a bound ``{}`` parameter.
+_SELECT = (
+    'SELECT "ticket"."id" AS "id", "ticket"."number" AS "number", "ticket"."subject" AS "subject", '
+    '"ticket"."status" AS "status", "ticket"."priority" AS "priority", "ticket"."channel" AS "channel", '
+    '"ticket"."team" AS "team", "ticket"."assignee" AS "assignee", "ticket"."created_at" AS "created_at", '
+    '"ticket"."updated_at" AS "updated_at", "ticket"."due_at" AS "due_at", '
+    '"ticket"."first_response_due_at" AS "first_response_due_at", '
+    '"ticket"."resolution_due_at" AS "resolution_due_at", "ticket"."sla_breached" AS "sla_breached", '
+    '"ticket"."sla_paused_at" AS "sla_paused_at", "requester"."id" AS "requester_id", '
+    '"requester"."name" AS "requester_name", "requester"."email" AS "requester_email", '
+    '"team"."name_tr" AS "team_name_tr", "team"."name_en" AS "team_name_en", '
+    '"assignee"."name" AS "assignee_name" '
+    'FROM "ticket" LEFT JOIN "customer" "requester" ON ("ticket"."requester" = "requester"."id") '
+    'LEFT JOIN "team" "team" ON ("ticket"."team" = "team"."id") '
+    'LEFT JOIN "staff_user" "assignee" ON ("ticket"."assignee" = "assignee"."id")'
 )
+_ORDER = {
+    "newest": ' ORDER BY "ticket"."id" DESC',
+    "updated": ' ORDER BY "ticket"."updated_at" DESC, "ticket"."id" DESC',
+    "due": ' ORDER BY "ticket"."due_at" ASC NULLS LAST, "ticket"."id" ASC',
+}
+# Literal values (our constants, never input): PostgreSQL can then match the partial index
+# ``ticket_open_due`` even in a generic prepared-statement plan.
+_UNSOLVED = "ticket.status IN (" + ", ".join(f"'{s}'" for s in UNSOLVED) + ")"
+# ``portal.tags.service.of`` as prebuilt SQL: the tag names of the page's tickets in one query.
+_TAGS = ('SELECT "tagging"."object_id" AS "object_id", "tag"."name" AS "name" FROM "tagging" '
+         'LEFT JOIN "tag" "tag" ON ("tagging"."tag" = "tag"."id") WHERE "tagging"."kind" = {} '
+         'AND "tagging"."object_id" IN (%s) ORDER BY "tag"."name_key"')
 
 
 @dataclass
@@ -92,46 +112,46 @@ def _start_of_day(now: datetime, tz: ZoneInfo) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _view_where(view: str, *, staff_id: int, team_ids: set[int], now: datetime, tz: ZoneInfo):
-    # Literal values (our constants, never input): PostgreSQL can then match the partial index
-    # ``ticket_open_due`` even in a generic prepared-statement plan.
-    unsolved = WhereRaw("ticket.status IN (" + ", ".join(f"'{s}'" for s in UNSOLVED) + ")")
+def _view_where(view: str, *, staff_id: int, team_ids: set[int], now: datetime,
+                tz: ZoneInfo) -> tuple[str, list[Any]]:
+    """The view's WHERE clause (our SQL) and its bound values."""
     if view == "mine":
-        return unsolved & (Ticket.assignee == staff_id)
+        return _UNSOLVED + ' AND "ticket"."assignee" = {}', [staff_id]
     if view == "unassigned":
-        return unsolved & Ticket.assignee.is_null()
+        return _UNSOLVED + ' AND "ticket"."assignee" IS NULL', []
     if view == "my_teams":
-        return unsolved & Ticket.team.is_in(sorted(team_ids) or [0])
+        ids = sorted(team_ids) or [0]
+        return _UNSOLVED + ' AND "ticket"."team" IN (' + ", ".join("{}" for _ in ids) + ")", ids
     if view == "pending":
-        return Ticket.status == PENDING
+        return '"ticket"."status" = {}', [PENDING]
     if view == "on_hold":
-        return Ticket.status == ON_HOLD
+        return '"ticket"."status" = {}', [ON_HOLD]
     if view == "breaching_soon":
         # Past a target's warning threshold, not yet due, clock running (``portal.sla`` rows).
-        return unsolved & WhereRaw(
-            "ticket.due_at > {} AND EXISTS (SELECT 1 FROM ticket_sla s WHERE s.ticket = ticket.id "
-            "AND s.met_at IS NULL AND s.paused = {} AND s.warn_at <= {} AND s.due_at > {})", now, False, now, now)
+        return (_UNSOLVED + " AND ticket.due_at > {} AND EXISTS (SELECT 1 FROM ticket_sla s WHERE "
+                "s.ticket = ticket.id AND s.met_at IS NULL AND s.paused = {} AND s.warn_at <= {} "
+                "AND s.due_at > {})"), [now, False, now, now]
     if view == "solved_today":
         start = _start_of_day(now, tz)
         end = start + timedelta(days=1)
-        return (Ticket.status == SOLVED) & (Ticket.solved_at >= start) & (Ticket.solved_at < end)
-    return unsolved
+        return '"ticket"."status" = {} AND "ticket"."solved_at" >= {} AND "ticket"."solved_at" < {}', [
+            SOLVED, start, end]
+    return _UNSOLVED, []
 
 
-def _words_where(q: str):
+def _words_where(q: str) -> tuple[str, list[Any]] | None:
     """``T-1042`` finds that ticket, an e-mail address the requester's tickets, anything
     else the subjects containing every word (Turkish-aware: ``İADE`` finds ``iade``)."""
     number = parse_ref(q)
     if number is not None:
-        return Ticket.number == number
+        return '"ticket"."number" = {}', [number]
     if "@" in q and " " not in q:
-        return Ticket.requester.email_key == email_key(q)
-    where = None
-    for word in search_fold(q).split()[:8]:
-        pattern = "%" + word.replace("\\", "").replace("%", "").replace("_", "") + "%"
-        clause = Ticket.subject_key.like(pattern)
-        where = clause if where is None else where & clause
-    return where
+        return '"requester"."email_key" = {}', [email_key(q)]
+    patterns = ["%" + word.replace("\\", "").replace("%", "").replace("_", "") + "%"
+                for word in search_fold(q).split()[:8]]
+    if not patterns:
+        return None
+    return " AND ".join('"ticket"."subject_key" LIKE {}' for _ in patterns), patterns
 
 
 def encode_cursor(row: dict, sort: str) -> str:
@@ -156,53 +176,77 @@ def decode_cursor(cursor: str | None, sort: str) -> tuple[datetime | None, int] 
         return None
 
 
-def _after(sort: str, key: tuple[datetime | None, int]) -> WhereRaw:
+def _after(sort: str, key: tuple[datetime | None, int]) -> tuple[str, list[Any]]:
     when, ident = key
     if sort == "newest":
-        return WhereRaw("ticket.id < {}", ident)
+        return "ticket.id < {}", [ident]
     if sort == "updated":
-        return WhereRaw("(ticket.updated_at < {} OR (ticket.updated_at = {} AND ticket.id < {}))",
-                        when, when, ident)
+        return "(ticket.updated_at < {} OR (ticket.updated_at = {} AND ticket.id < {}))", [when, when, ident]
     if when is None:  # already among the tickets without a due time
-        return WhereRaw("(ticket.due_at IS NULL AND ticket.id > {})", ident)
-    return WhereRaw("(ticket.due_at > {} OR (ticket.due_at = {} AND ticket.id > {}) "
-                    "OR ticket.due_at IS NULL)", when, when, ident)
+        return "(ticket.due_at IS NULL AND ticket.id > {})", [ident]
+    return ("(ticket.due_at > {} OR (ticket.due_at = {} AND ticket.id > {}) OR ticket.due_at IS NULL)",
+            [when, when, ident])
+
+
+def queue_sql(filters: Filters, *, staff_id: int, team_ids: set[int], now: datetime, tz: ZoneInfo,
+              cursor: str | None = None, limit: int = PAGE_SIZE) -> tuple[str, list[Any]]:
+    """The page query (``{}`` placeholders) and its values: one row more than ``limit``,
+    which tells whether there is a next page. ``filters`` must be cleaned."""
+    f = filters
+    where, args = _view_where(f.view, staff_id=staff_id, team_ids=team_ids, now=now, tz=tz)
+    clauses = [where]
+    if f.status:
+        clauses.append('"ticket"."status" = {}')
+        args.append(f.status)
+    if f.priority:
+        clauses.append('"ticket"."priority" = {}')
+        args.append(f.priority)
+    if f.channel:
+        clauses.append('"ticket"."channel" = {}')
+        args.append(f.channel)
+    if f.team is not None:
+        clauses.append('"ticket"."team" = {}')
+        args.append(f.team)
+    if f.assignee == "none":
+        clauses.append('"ticket"."assignee" IS NULL')
+    elif f.assignee:
+        clauses.append('"ticket"."assignee" = {}')
+        args.append(int(f.assignee))
+    if f.tag:
+        clauses.append("ticket.id IN (SELECT tagging.object_id FROM tagging JOIN tag ON tag.id = tagging.tag "
+                       "WHERE tagging.kind = {} AND tag.name_key = {})")
+        args += ["ticket", tags.key(f.tag)]
+    if f.q and (words := _words_where(f.q)) is not None:
+        clauses.append(words[0])
+        args += words[1]
+    key = decode_cursor(cursor, f.sort)
+    if key is not None:
+        after, after_args = _after(f.sort, key)
+        clauses.append(after)
+        args += after_args
+    sql = (_SELECT + " WHERE " + " AND ".join(f"({c})" for c in clauses) + _ORDER[f.sort]
+           + f" LIMIT {int(limit) + 1}")
+    return sql, args
+
+
+async def _tags_of(ticket_ids: list[int]) -> dict[int, list[str]]:
+    if not ticket_ids:
+        return {}
+    rows = await db.fetch_all(_TAGS % ", ".join("{}" for _ in ticket_ids), "ticket", *ticket_ids)
+    out: dict[int, list[str]] = {}
+    for row in rows:
+        out.setdefault(row["object_id"], []).append(row["name"])
+    return out
 
 
 async def queue(filters: Filters, *, staff_id: int, team_ids: set[int], now: datetime, tz: ZoneInfo,
                 cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
     f = filters.clean()
-    query = Ticket.select(*_COLUMNS).where(_view_where(f.view, staff_id=staff_id, team_ids=team_ids, now=now,
-                                                       tz=tz))
-    if f.status:
-        query = query.where(Ticket.status == f.status)
-    if f.priority:
-        query = query.where(Ticket.priority == f.priority)
-    if f.channel:
-        query = query.where(Ticket.channel == f.channel)
-    if f.team is not None:
-        query = query.where(Ticket.team == f.team)
-    if f.assignee == "none":
-        query = query.where(Ticket.assignee.is_null())
-    elif f.assignee:
-        query = query.where(Ticket.assignee == int(f.assignee))
-    if f.tag:
-        query = query.where(tags.with_tag_where("ticket", f.tag, "ticket.id"))
-    if f.q and (words := _words_where(f.q)) is not None:
-        query = query.where(words)
-    key = decode_cursor(cursor, f.sort)
-    if key is not None:
-        query = query.where(_after(f.sort, key))
-    if f.sort == "newest":
-        query = query.order_by(Ticket.id, ascending=False)
-    elif f.sort == "updated":
-        query = query.order_by(Ticket.updated_at, Ticket.id, ascending=False)
-    else:
-        query = query.order_by(QueryString('"ticket"."due_at" ASC NULLS LAST, "ticket"."id"'))
-    rows = await query.limit(limit + 1)
+    sql, args = queue_sql(f, staff_id=staff_id, team_ids=team_ids, now=now, tz=tz, cursor=cursor, limit=limit)
+    rows = await db.fetch_all(sql, *args)
     more = len(rows) > limit
     rows = rows[:limit]
-    labels = await tags.of("ticket", [r["id"] for r in rows])
+    labels = await _tags_of([r["id"] for r in rows])
     for row in rows:
         row["ref"] = ref(row["number"])
         row["tags"] = labels.get(row["id"], [])
