@@ -258,10 +258,10 @@ def security_headers_hook(https: bool):
         if policy is None:
             headers.append((b"content-security-policy", default_csp))
             policy = default_csp
-        framable = b"frame-ancestors 'none'" not in policy
+        framable = b"frame-ancestors" in policy and b"frame-ancestors 'none'" not in policy
         for name, value in extra:
-            # A page that lists who may frame it (the embedded request form) must not also
-            # be denied by X-Frame-Options.
+            # A page that lists who may frame it (the embedded request form, the mail preview)
+            # must not also be denied by X-Frame-Options; any other page is denied.
             if name == b"x-frame-options" and framable:
                 continue
             if name not in present:

@@ -87,6 +87,7 @@ async def test_another_customer_gets_404_everywhere(client, other_client, alice,
     assert download.headers["content-disposition"].startswith("attachment;")
     assert download.headers["x-content-type-options"] == "nosniff"
     assert download.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert download.headers["x-frame-options"] == "DENY"  # its own CSP names no frame-ancestors
 
     await login(other_client, bob)
     assert (await other_client.get("/tickets/T-1001")).status_code == 404

@@ -121,6 +121,7 @@ async def test_public_image_is_served_with_safe_headers_and_shown_in_the_article
     assert response.headers["content-type"] == "image/gif"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-security-policy"] == "default-src 'none'; img-src 'self'; sandbox"
+    assert response.headers["x-frame-options"] == "DENY"  # its own CSP names no frame-ancestors
     assert response.headers["cache-control"].startswith("public, max-age=")
     assert response.headers["content-disposition"].startswith("inline;")
     # The name is part of the address; unknown keys and names are 404s.
