@@ -191,12 +191,9 @@ async def form_suggest(request: Request, slug: str, subject: str = "", message: 
     text = f"{subject[:200]} {message[:300]}".strip()
     query = search.parse(text + " ", lang)
     rows = await search.search(query, kb.audience(customer=False, staff=False), now=now(), limit=3) if query else []
-    highlighter = search.Highlighter(query) if query else None
-    for row in rows:
-        row["title_html"] = highlighter.highlight(row["title"]) if highlighter else row["title"]
-        row["snippet_html"] = highlighter.snippet(row["body_text"], fallback=row["summary"]) if highlighter else ""
-    return Template(template_name="forms/_suggestions.html", headers=NO_STORE,
-                    context={"suggestions": rows, "form": form, "lang": lang, "token": token, "locale": lang})
+    return Template(template_name="kb/_suggestion_list.html", headers=NO_STORE, context={
+        "suggestions": search.highlighted(rows, query) if query else [], "locale": lang,
+        "answered_url": f"/f/{form.slug}/answered", "answered_vals": {"token": token, "lang": lang}})
 
 
 @post("/f/{slug:str}/answered", **TOKEN_POST)

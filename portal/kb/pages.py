@@ -38,14 +38,6 @@ def _lang(request: Request, value: str | None = None) -> str:
     return value if value in LOCALES else ctx(request).locale
 
 
-def _results(rows: list[dict[str, Any]], query: search.Query) -> list[dict[str, Any]]:
-    highlighter = search.Highlighter(query)
-    for row in rows:
-        row["title_html"] = highlighter.highlight(row["title"])
-        row["snippet_html"] = highlighter.snippet(row["body_text"], fallback=row["summary"])
-    return rows
-
-
 @get("/kb", **PAGE)
 async def kb_home(request: Request) -> Template:
     lang, who, t = _lang(request), audience(request), now()
@@ -64,7 +56,7 @@ async def kb_search(request: Request, q: str = "", page: int = 1) -> Template:
     if query and page == 1 and not request.htmx:
         await service.log_search(query.folded, lang, len(rows), now=now())
     return render(request, "kb/search.html", block="results", q=search.clean(q), page=page, more=more,
-                  results=_results(rows[:PAGE_SIZE], query), lang=lang, searched=bool(query))
+                  results=search.highlighted(rows[:PAGE_SIZE], query), lang=lang, searched=bool(query))
 
 
 @get("/kb/suggest", **PAGE)
@@ -75,7 +67,7 @@ async def kb_suggest(request: Request, q: str = "", subject: str = "", message: 
     query, rows = await search.search_either(text.strip() + " ", _lang(request, lang), audience(request),
                                              now=now(), limit=3)
     return Template(template_name="kb/_suggestion_list.html", context={
-        "suggestions": _results(rows, query), "locale": ctx(request).locale})
+        "suggestions": search.highlighted(rows, query), "locale": ctx(request).locale})
 
 
 @post("/kb/suggest/answered", **PAGE)
@@ -241,7 +233,7 @@ async def api_search(request: Request, q: str = "", lang: str = "", limit: int =
         await service.log_search(query.folded, lang, len(rows), now=now())
     base = services(request).settings.base_url
     items = []
-    for row in _results(rows, query):
+    for row in search.highlighted(rows, query):
         snippet = str(row["snippet_html"])
         items.append({"slug": row["slug"], "title": row["title"], "lang": row["lang"],
                       "snippet": _plain(snippet), "snippet_html": snippet,

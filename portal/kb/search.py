@@ -271,3 +271,12 @@ class Highlighter:
         lead = Markup("… ") if start > 0 else Markup("")
         tail = Markup(" …") if end < len(text) else Markup("")
         return lead + body + tail
+
+
+def highlighted(rows: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
+    """Search rows with ``title_html`` and ``snippet_html`` (the query's words marked)."""
+    highlighter = Highlighter(query)
+    for row in rows:
+        row["title_html"] = highlighter.highlight(row["title"])
+        row["snippet_html"] = highlighter.snippet(row["body_text"], fallback=row["summary"])
+    return rows
