@@ -124,6 +124,8 @@ async def test_campaign_audience_opt_out_fatigue_throttle_and_answers(client, ot
         "c2@example.com", "c3@example.com")
     # The reminder's own link opens the same request; the first link still works.
     reminder_path = link_in(reminders[0]["body_text"], "/s/").split("?")[0]
+    for body in (reminders[0]["body_text"], reminders[0]["body_html"]):  # the invitation's parts, reused
+        assert f"{reminder_path}/opt-out" in body
     assert (await other_client.get(reminder_path)).status_code == 200
 
 
