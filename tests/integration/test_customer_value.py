@@ -166,3 +166,17 @@ async def test_kvkk_export_and_deletion(running_app):
     await orders.change_order("N-0", Change(status="delivered"), actor="t", now=NOW, notify=False)
     assert await value.segment_of(cid) is None
     assert "customer_value" not in await accounts.export_customer(cid)
+
+
+async def test_the_daily_check_has_an_index_to_read(running_app, settings):
+    """``refresh_due`` asks MIN(computed_at) every hour on every worker: an index answers it."""
+    if settings.is_sqlite:
+        rows = await CustomerValue.raw(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer_value'")
+        names = {r["name"] for r in rows}
+        plan = await CustomerValue.raw("EXPLAIN QUERY PLAN SELECT MIN(computed_at) FROM customer_value")
+        assert any("customer_value_computed_at" in r["detail"] for r in plan), plan
+    else:
+        rows = await CustomerValue.raw("SELECT indexname FROM pg_indexes WHERE tablename = 'customer_value'")
+        names = {r["indexname"] for r in rows}
+    assert "customer_value_computed_at" in names
