@@ -194,7 +194,7 @@ def machine_facts(engines: list[str]) -> list[str]:
 PAGE_TEMPLATE = """\
 # Performance
 
-Written by `python -m bench` (see `bench/`); rerun it to refresh this page. It serves a bare
+Written by `python -m bench.run --write` (see `bench/`); rerun it to refresh this page. It serves a bare
 Litestar app (one plaintext handler, `bench/bare.py`) and the portal (`portal.app:create_app`)
 with the same server and settings, and loads each endpoint with `wrk` from a separate process.
 The portal runs on a freshly migrated database with one verified customer, without Redis
@@ -258,7 +258,7 @@ def document(
     seconds: float,
 ) -> str:
     cmd = (
-        f"python -m bench --duration {args.duration} --warmup {args.warmup} --rounds {args.rounds} "
+        f"python -m bench.run --write --duration {args.duration} --warmup {args.warmup} --rounds {args.rounds} "
         f"--connections {args.connections} --workers {args.workers} --servers {args.servers} --db {args.db}"
     )
     loads = " / ".join(f"{x:.2f}" for x in load_before), " / ".join(f"{x:.2f}" for x in load_after)

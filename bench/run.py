@@ -1,6 +1,7 @@
-"""``python -m bench``: serve a bare Litestar app and the portal the same way, load them with wrk,
-and print (and write to docs/performance.md) requests/s, p50, p99 and the share of the bare
-plaintext figure reached in the same run.
+"""``python -m bench.run``: the server comparison. Serve a bare Litestar app and the portal the
+same way (uvicorn and granian, 1–2 workers) on a fresh database, load them with wrk, and print
+(with ``--write``: write to docs/performance.md) requests/s, p50, p99 and the share of the bare
+plaintext figure reached in the same run. The main benchmark is ``python -m bench``.
 
 wrk runs on the same cores as the server, so each figure means "server plus load generator on
 this machine". Compare ratios within one run rather than absolute numbers across runs.
@@ -45,7 +46,7 @@ PORTAL_ENDPOINTS = [
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first (default 2)")
@@ -65,7 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="docs/performance.md",
         help="markdown file to write, relative to the project (default docs/performance.md)",
     )
-    p.add_argument("--no-write", action="store_true", help="print the tables only")
+    p.add_argument("--write", action="store_true", help="write the tables into --output (default: print only)")
     p.add_argument("--no-inprocess", action="store_true", help="skip the in-process cost per request")
     return p.parse_args(argv)
 
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     if costs:
         print()
         print(cost_table)
-    if not args.no_write:
+    if args.write:
         out = ROOT / args.output
         out.parent.mkdir(parents=True, exist_ok=True)
         write_generated(
@@ -202,3 +203,7 @@ def _measure_config(
                 if logged_in and check_page(base, path, cookie).status_code != 200:
                     raise RuntimeError(f"{path} stopped answering 200 during the load")
                 samples.setdefault(Cell(config, engine, label), []).append(result)
+
+
+if __name__ == "__main__":
+    main()

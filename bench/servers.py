@@ -118,6 +118,37 @@ def serving(
     config: ServerConfig, factory: str, env: dict[str, str], log_path: Path, health_path: str
 ) -> Iterator[str]:
     """Start the server in its own process group, wait for ``health_path``, yield the base URL."""
+    with serving_process(config, factory, env, log_path, health_path) as (base_url, _proc):
+        yield base_url
+
+
+def rss_by_process(proc: subprocess.Popen) -> list[tuple[int, str, float]]:
+    """(pid, "supervisor" or "worker", resident MiB) of every live process in the server's
+    process group (read from ``/proc``, Linux only)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            # The command may contain spaces and parentheses: fields start after the last ")".
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[2]) != proc.pid:  # the process group id
+                continue
+            status = (entry / "status").read_text()
+            kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        except (OSError, ValueError, StopIteration):
+            continue
+        pid = int(entry.name)
+        out.append((pid, "supervisor" if pid == proc.pid else "worker", kib / 1024))
+    return sorted(out)
+
+
+@contextmanager
+def serving_process(
+    config: ServerConfig, factory: str, env: dict[str, str], log_path: Path, health_path: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """:func:`serving`, yielding the supervisor process too (its process group holds the workers)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("ab") as log:
@@ -142,7 +173,7 @@ def serving(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{config.label} did not answer {health_path} within 60 s; see {log_path}")
             time.sleep(0.1)
-        yield base_url
+        yield base_url, proc
     finally:
         _stop(proc)
 
@@ -236,20 +267,62 @@ def database(engine: str, work_dir: Path) -> Iterator[str]:
         )
         url = _pg_url(name)
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.setup_db"],
-            env=portal_env(url, work_dir, "http://x"),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode:
-            raise RuntimeError(f"setting up the {engine} database failed:\n{done.stdout}\n{done.stderr}")
+        set_up(engine, url, work_dir)
         yield url
     finally:
         if name:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def set_up(engine: str, url: str, work_dir: Path) -> None:
+    """Migrate the database and add the benchmark customer if missing (``bench.setup_db``)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.setup_db"],
+        env=portal_env(url, work_dir, "http://x"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode:
+        raise RuntimeError(f"setting up the {engine} database failed:\n{done.stdout}\n{done.stderr}")
+
+
+async def _pg_exists(name: str) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
+def kept_database(engine: str, name: str, work_dir: Path, *, keep: bool) -> tuple[str, bool]:
+    """A database that outlives the run: ``(url, existed)``. PostgreSQL: the database ``name``;
+    SQLite: ``work_dir/<name>.sqlite3``. With ``keep`` an existing one is kept (and migrated),
+    otherwise it is dropped and made anew; either way it is set up (:func:`set_up`)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    if engine == "sqlite":
+        path = work_dir / f"{name}.sqlite3"
+        existed = keep and path.exists()
+        if not existed:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        existed = keep and asyncio.run(_pg_exists(name))
+        if not existed:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(
+                _pg_admin(
+                    f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
+                    "LOCALE_PROVIDER icu ICU_LOCALE 'tr-TR' LOCALE 'C.UTF-8'"
+                )
+            )
+        url = _pg_url(name)
+    set_up(engine, url, work_dir)
+    return url, existed
 
 
 def portal_env(database_url: str, var_dir: Path, base_url: str) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """Run in its own process by the harness (``python -m bench.setup_db``): migrate the database
-named by ``PORTAL_DATABASE_URL`` and add one verified customer to log in as."""
+named by ``PORTAL_DATABASE_URL`` and add one verified customer to log in as (unless it is there)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ async def main() -> None:
     await db.start(engine)
     try:
         await db.migrate(engine)
+        if await Customer.exists().where(Customer.email == EMAIL):
+            return  # a kept database (``--reuse``): migrated, nothing else to add
         await Customer(
             email=EMAIL,
             email_key=email_key(EMAIL),
