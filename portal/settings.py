@@ -8,6 +8,7 @@ that line and exits, so a misconfigured deployment never half-starts.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,7 @@ class Settings:
     smtp: SmtpConfig | None = None
     mail_from: str = "Portal <support@localhost>"
     redis_url: str | None = None
+    redis_prefix: str = "portal"  # keys and channels in Redis start with "<prefix>:"
     default_locale: str = "tr"
     timezone: str = "Europe/Istanbul"
     workers: int = 1
@@ -73,7 +75,6 @@ class Settings:
     hash_concurrency: int = 2
     max_body_bytes: int = 12 * 1024 * 1024
     debug: bool = False
-    redis_prefix: str = "portal"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -122,6 +123,10 @@ class Settings:
         redis_url = env.get("PORTAL_REDIS_URL") or None
         if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
             raise ConfigError(f"PORTAL_REDIS_URL must be a redis:// URL, got {redis_url!r}")
+        redis_prefix = env.get("PORTAL_REDIS_PREFIX") or "portal"
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", redis_prefix):
+            raise ConfigError("PORTAL_REDIS_PREFIX must be 1 to 64 letters, digits, '.', '_' or '-', "
+                              f"got {redis_prefix!r}")
 
         locale = env.get("PORTAL_DEFAULT_LOCALE", "tr")
         if locale not in LOCALES:
@@ -151,6 +156,7 @@ class Settings:
             smtp=smtp,
             mail_from=mail_from,
             redis_url=redis_url,
+            redis_prefix=redis_prefix,
             default_locale=locale,
             timezone=timezone,
             workers=workers,

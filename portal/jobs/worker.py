@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from litestar.stores.file import FileStore
@@ -202,7 +202,34 @@ async def run_worker(settings: Settings) -> None:
     engine = db.make_engine(settings)
     db.bind(engine)
     await db.start(engine, pool_size=4)
-    worker = Worker(settings)
+    try:
+        async with _announcing(settings):
+            await _run_until_signal(Worker(settings))
+    finally:
+        await db.stop(engine)
+
+
+@contextlib.asynccontextmanager
+async def _announcing(settings: Settings) -> AsyncIterator[None]:
+    """With Redis, ticket changes made here (SLA warnings and breaches, solved tickets closed)
+    reach the live staff pages of every server process, as the servers' own changes do.
+    (A worker inside a server process is heard through that process's channels already.)"""
+    if not settings.redis_url:
+        yield
+        return
+    from redis.asyncio import Redis
+
+    from portal.staff.live import announce_through_redis
+
+    client = Redis.from_url(settings.redis_url)
+    try:
+        async with announce_through_redis(settings, client):
+            yield
+    finally:
+        await client.aclose()
+
+
+async def _run_until_signal(worker: Worker) -> None:
     task = asyncio.create_task(worker.run_forever())
     loop = asyncio.get_running_loop()
     stopper: list[asyncio.Task] = []
@@ -224,4 +251,3 @@ async def run_worker(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
-        await db.stop(engine)

@@ -11,10 +11,13 @@ Events carry references only, never ticket content, and only staff can subscribe
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import Any
 
 from litestar import Request, get, post
@@ -30,6 +33,8 @@ from portal.settings import Settings
 from portal.staff.ticket_context import ticket_or_404
 from portal.tickets import signals
 from portal.web import ctx
+
+log = logging.getLogger("portal.live")
 
 QUEUE = "tickets"
 WRITING_FOR = 30.0  # seconds a "writing a reply" mark lasts without a new keystroke
@@ -62,12 +67,64 @@ class TicketChannels(ChannelsPlugin):
         await super().__aexit__(*exc)
 
 
+def _prefixed_pubsub(redis: Any, prefix: str) -> Any:
+    """Litestar's Redis pub/sub backend with every channel name behind ``prefix``.
+
+    The backend uses its ``key_prefix`` for nothing in pub/sub: ``tickets`` and
+    ``presence:<id>`` were the Redis channel names themselves, so two portals (or test runs)
+    sharing one Redis heard each other's ticket changes and the names of each other's agents.
+    """
+    from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+
+    class PrefixedPubSub(RedisChannelsPubSubBackend):
+        async def subscribe(self, channels: Iterable[str]) -> None:
+            await super().subscribe([prefix + c for c in channels])
+
+        async def unsubscribe(self, channels: Iterable[str]) -> None:
+            await super().unsubscribe([prefix + c for c in channels])
+
+        async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+            await super().publish(data, [prefix + c for c in channels])
+
+        async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+            async for channel, data in super().stream_events():
+                if channel.startswith(prefix):
+                    yield channel[len(prefix):], data
+
+    return PrefixedPubSub(redis=redis, key_prefix=prefix)
+
+
+@contextlib.asynccontextmanager
+async def announce_through_redis(settings: Settings, redis: Any) -> AsyncIterator[None]:
+    """Publish this process's ticket changes to the live pages of every server process, for a
+    process without the web app (``portal worker``). Best effort, like the servers' own: a
+    change is never held up or failed by it, and Redis being away costs only the live update."""
+    backend = _prefixed_pubsub(redis, f"{settings.redis_prefix}:channels:")
+    pending: set[asyncio.Task] = set()
+
+    async def send(payload: dict) -> None:
+        try:
+            await backend.publish(json.dumps(payload).encode(), [QUEUE, _ticket_channel(payload["id"])])
+        except Exception:  # noqa: BLE001 - see above
+            log.warning("live update of %s not published", payload.get("ref"), exc_info=True)
+
+    def on_change(payload: dict) -> None:
+        task = asyncio.get_running_loop().create_task(send(payload))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    remove = signals.subscribe(on_change)
+    try:
+        yield
+    finally:
+        remove()
+        if pending:
+            await asyncio.wait(set(pending), timeout=5)
+
+
 def channels_plugin(settings: Settings, redis: Any = None) -> TicketChannels:
     if redis is not None:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-
-        prefix = getattr(settings, "redis_prefix", "portal")
-        backend: Any = RedisChannelsPubSubBackend(redis=redis, key_prefix=f"{prefix}:channels")
+        backend: Any = _prefixed_pubsub(redis, f"{settings.redis_prefix}:channels:")
     else:
         backend = MemoryChannelsBackend()
     return TicketChannels(backend=backend, arbitrary_channels_allowed=True)

@@ -1,8 +1,9 @@
 """Announcing ticket changes to whoever shows tickets live (the staff queue and ticket pages).
 
 The domain only calls :func:`announce` after a change has committed; the web app subscribes
-(``portal.staff.live`` publishes to Litestar channels). Nothing here knows about HTTP, and
-with no subscriber (the CLI, the worker) an announcement goes nowhere.
+(``portal.staff.live`` publishes to Litestar channels), and so does ``portal worker`` when
+Redis is configured. Nothing here knows about HTTP, and with no subscriber (the CLI, a
+worker without Redis) an announcement goes nowhere.
 """
 
 from __future__ import annotations

@@ -72,3 +72,70 @@ async def test_a_rate_limit_counts_across_processes(redis_settings):
     finally:
         stop1.set(), stop2.set()
         await task1, await task2
+
+
+async def _subscribed(redis, channel: str) -> None:
+    """Until Redis itself lists a subscriber of ``channel`` (a deadline, not a pause)."""
+    import asyncio
+
+    async with asyncio.timeout(10):
+        while True:
+            if (await redis.pubsub_numsub(channel))[0][1]:
+                return
+            await asyncio.sleep(0.01)
+
+
+async def test_live_updates_stay_within_their_prefix(settings):
+    """Two portals on one Redis (another prefix) do not hear each other's ticket changes."""
+    import asyncio
+    import json
+
+    from portal.staff.live import QUEUE, TicketChannels
+
+    mine = settings.with_(redis_url=REDIS_URL, redis_prefix=f"portal-test-{uuid.uuid4().hex[:8]}")
+    other = mine.with_(redis_prefix=f"portal-test-{uuid.uuid4().hex[:8]}")
+    listener_app, other_app, same_app = create_app(mine), create_app(other), create_app(mine)
+    async with listener_app.lifespan(), other_app.lifespan(), same_app.lifespan():
+        listener = listener_app.plugins.get(TicketChannels)
+        async with listener.start_subscription([QUEUE]) as queue:
+            redis = listener_app.state["services"].redis
+            await _subscribed(redis, f"{mine.redis_prefix}:channels:{QUEUE}")
+            # Published one after the other, each confirmed by Redis: a subscriber of both
+            # would get the other portal's event first.
+            await other_app.plugins.get(TicketChannels).wait_published({"ref": "T-OTHER"}, QUEUE)
+            await same_app.plugins.get(TicketChannels).wait_published({"ref": "T-MINE"}, QUEUE)
+            first = await asyncio.wait_for(queue.iter_events().__anext__(), 10)
+            assert json.loads(first) == {"ref": "T-MINE"}
+
+
+async def test_a_worker_process_announces_ticket_changes_through_redis(settings):
+    """``portal worker`` has no web app: with Redis, its ticket changes (SLA breaches, closed
+    tickets) are published for the live pages of the server processes all the same."""
+    import asyncio
+    import json
+
+    from redis.asyncio import Redis
+
+    from portal.staff.live import announce_through_redis
+    from portal.tickets import signals
+
+    mine = settings.with_(redis_url=REDIS_URL, redis_prefix=f"portal-test-{uuid.uuid4().hex[:8]}")
+    client = Redis.from_url(REDIS_URL)
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(f"{mine.redis_prefix}:channels:tickets", f"{mine.redis_prefix}:channels:ticket:7")
+        await _subscribed(client, f"{mine.redis_prefix}:channels:ticket:7")
+        async with announce_through_redis(mine, client):
+            signals.announce({"id": 7, "number": 1007}, "status")
+        heard = {}
+        async with asyncio.timeout(10):
+            while len(heard) < 2:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                if message:
+                    heard[message["channel"].decode()] = json.loads(message["data"])
+        expected = {"id": 7, "ref": "T-1007", "what": "status", "by_staff": None}
+        assert heard == {f"{mine.redis_prefix}:channels:tickets": expected,
+                         f"{mine.redis_prefix}:channels:ticket:7": expected}
+    finally:
+        await pubsub.aclose()
+        await client.aclose()

@@ -16,6 +16,8 @@ def test_defaults_match_the_spec():
     assert s.smtp is None
     assert s.mail_from == "Portal <support@localhost>"
     assert s.redis_url is None
+    assert s.redis_prefix == "portal"
+    assert from_env(PORTAL_REDIS_PREFIX="desk-2").redis_prefix == "desk-2"
     assert s.default_locale == "tr"
     assert s.timezone == "Europe/Istanbul"
     assert s.workers == 1
@@ -32,6 +34,7 @@ def test_defaults_match_the_spec():
         ({"PORTAL_MAIL_FROM": "no address"}, "PORTAL_MAIL_FROM"),
         ({"PORTAL_MAIL_FROM": "A <a@b.c>\nBcc: x@y.z"}, "PORTAL_MAIL_FROM"),
         ({"PORTAL_REDIS_URL": "memcached://x"}, "PORTAL_REDIS_URL"),
+        ({"PORTAL_REDIS_PREFIX": "a b*"}, "PORTAL_REDIS_PREFIX"),
         ({"PORTAL_DEFAULT_LOCALE": "de"}, "PORTAL_DEFAULT_LOCALE"),
         ({"PORTAL_TIMEZONE": "Mars/Olympus"}, "PORTAL_TIMEZONE"),
         ({"PORTAL_WORKERS": "two"}, "PORTAL_WORKERS"),
