@@ -49,7 +49,12 @@ async def test_another_process_hears_the_change_through_redis(settings):
     async with listener_app.lifespan(), writer_app.lifespan():
         listener = listener_app.plugins.get(TicketChannels)
         async with listener.start_subscription([QUEUE]) as queue:
-            await asyncio.sleep(0.2)  # let the Redis SUBSCRIBE reach the server before publishing
+            # Until Redis itself lists the subscriber (a deadline, not a pause): a PUBLISH before
+            # the SUBSCRIBE reached the server would be lost.
+            redis = listener_app.state["services"].redis
+            async with asyncio.timeout(10):
+                while not (await redis.pubsub_numsub(f"{redis_settings.redis_prefix}:channels:{QUEUE}"))[0][1]:
+                    await asyncio.sleep(0.01)
             ticket = await _open("Redis üzerinden")
             received = await _next(queue)
             assert received["ref"] == "T-1001" and received["id"] == ticket["id"]
