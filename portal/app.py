@@ -149,6 +149,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     env = page_environment(base_url=settings.base_url, static_url=lambda name: f"/static/{name}")
     assets = Assets(STATIC_DIR, VENDOR, watch=settings.debug)
     env.globals["asset"] = assets.url  # fingerprinted, immutable URLs (portal/assets.py)
+    if not assets.watch:  # a file's URL is then fixed for the process: written into the compiled pages
+        env.constant_calls["asset"] = assets.url
     app = Litestar(
         route_handlers=[healthz, *customer_routes, *staff_routes, *order_api_routes, *kb_routes,
                         *ticket_api_routes, *survey_routes, *form_routes, *form_api_routes, *asset_routes,

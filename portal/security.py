@@ -1,31 +1,65 @@
 """Passwords, link tokens and security headers.
 
-argon2id costs about 140 ms of CPU per hash here, so hashing runs in worker threads
-(argon2-cffi releases the GIL) behind a small semaphore: a burst of log-ins queues for the
-hasher instead of starving every other page of the event loop.
+argon2id costs about 140 ms of CPU per hash here, so hashing runs in a few dedicated worker
+threads (argon2-cffi releases the GIL): a burst of log-ins queues for the hasher instead of
+starving every other page of the event loop. On Linux those threads also run at a lower
+scheduling priority (``HASHING_NICENESS``, per thread; argon2's own lane threads inherit
+it), so while pages are being served most of the CPU goes to them and a burst of log-ins
+slows log-ins rather than the order page (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
+import os
 import secrets
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
-import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+T = TypeVar("T")
+
+# The hashing threads' nice value. Under CPU contention the kernel shares the CPU by weight:
+# a process's event loop (nice 0) weighs 1024, each of argon2's four lane threads 36 at nice
+# 15, so two hashes at once (288) leave the pages about 78% of the CPU, and a log-in still
+# gets a fifth of it while pages keep the CPU busy (nice 19, weight 15, starved log-ins
+# under load; nice 10, weight 110, left the pages about half: docs/performance.md).
+HASHING_NICENESS = 15
+
+
+def lower_thread_priority(niceness: int = HASHING_NICENESS) -> None:
+    """Lower the calling thread's priority, and only this thread's (Linux keeps a nice value
+    per thread; ``PRIO_PROCESS`` with a thread id names one). Threads it starts inherit it."""
+    if sys.platform.startswith("linux"):  # elsewhere the id would name a whole process
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 class Passwords:
     def __init__(self, *, time_cost: int = 3, memory_cost: int = 65536, concurrency: int = 2) -> None:
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
-        self._limiter = anyio.CapacityLimiter(concurrency)
+        # At most ``concurrency`` hashes at a time (the others queue), in low-priority threads,
+        # made when first needed.
+        self._executor = ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="portal-hash", initializer=lower_thread_priority
+        )
         # Verified against when the account does not exist, so both answers take the same time.
         self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
 
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """``fn(*args)`` in one of the hashing threads (queued while all are busy)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self.hasher.hash, password, limiter=self._limiter)
+        return await self.run(self.hasher.hash, password)
 
     async def verify(self, stored_hash: str | None, password: str) -> tuple[bool, str | None]:
         """Return (ok, new_hash). ``new_hash`` is set when the stored hash used old parameters."""
@@ -42,7 +76,7 @@ class Passwords:
                 return True, self.hasher.hash(password)
             return True, None
 
-        return await anyio.to_thread.run_sync(check, limiter=self._limiter)
+        return await self.run(check)
 
 
 def new_token(nbytes: int = 32) -> str:

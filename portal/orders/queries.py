@@ -99,7 +99,9 @@ def _as_date(value: str | date | None) -> date | None:
 
 
 async def _detail(scope: str, *args: object) -> dict | None:
-    rows = await Order.raw(_SQL[(scope, db.is_sqlite())], *args)
+    # db.fetch_all, not Order.raw: the same rows without building a Piccolo query (and on
+    # SQLite, read in the event loop's thread like the session's user, see portal/db.py).
+    rows = await db.fetch_all(_SQL[(scope, db.is_sqlite())], *args)
     if not rows:
         return None
     order = rows[0]

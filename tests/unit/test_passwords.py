@@ -1,12 +1,16 @@
 """portal.security.Passwords: argon2id hashing off the event loop, verification that never
 raises, and re-hashing when the cost parameters change."""
 
+import asyncio
 import hashlib
+import os
+import sys
+import threading
 
 import pytest
 from argon2 import PasswordHasher
 
-from portal.security import Passwords, new_token, token_hash
+from portal.security import HASHING_NICENESS, Passwords, new_token, token_hash
 
 # Cheap parameters: these tests are about behaviour, not cost.
 OLD = {"time_cost": 1, "memory_cost": 64}
@@ -80,6 +84,28 @@ async def test_a_hash_from_another_argon2_variant_is_upgraded():
 async def test_current_parameters_need_no_rehash(passwords):
     stored = await passwords.hash("pw-pw-pw-pw")
     assert await passwords.verify(stored, "pw-pw-pw-pw") == (True, None)
+
+
+def _thread_and_niceness() -> tuple[int, int]:
+    tid = threading.get_native_id()
+    return tid, os.getpriority(os.PRIO_PROCESS, tid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice values per thread are Linux's")
+async def test_hashing_runs_in_low_priority_threads_and_leaves_the_event_loop_alone(passwords):
+    loop_thread_before = _thread_and_niceness()
+    tid, niceness = await passwords.run(_thread_and_niceness)
+    assert tid != loop_thread_before[0]
+    assert niceness == HASHING_NICENESS  # pages get the CPU first; a log-in takes what is left
+    assert _thread_and_niceness() == loop_thread_before  # only the hashing thread was lowered
+    stored = await passwords.hash("pw-pw-pw-pw")  # and hashing itself runs there
+    assert await passwords.verify(stored, "pw-pw-pw-pw") == (True, None)
+
+
+async def test_no_more_hashes_at_once_than_the_concurrency():
+    one_at_a_time = Passwords(**OLD, concurrency=1)
+    threads = await asyncio.gather(*(one_at_a_time.run(threading.get_native_id) for _ in range(6)))
+    assert len(set(threads)) == 1  # one hashing thread: the others queued for it
 
 
 def test_link_tokens_are_long_random_and_stored_as_sha256():
