@@ -19,11 +19,13 @@ from portal.clock import now
 from portal.i18n import N_, _, format_datetime, get_locale
 from portal.staff.ticket_context import actor, labels
 from portal.tickets import changes, queries
+from portal.tickets.queries import Choices
 from portal.tickets.queue import SORTS, VIEWS, Filters, queue
-from portal.tickets.rules import CHANNELS, PRIORITIES, PRIORITY_NAMES, STATUS_NAMES, STATUSES
+from portal.tickets.rules import CHANNEL_NAMES, CHANNELS, PRIORITIES, PRIORITY_NAMES, STATUS_NAMES, STATUSES, Actor
 from portal.web import Form, FormBody, ctx, flash, redirect, render, services
 
 TEMPLATE = "staff/queue.html"
+CONTROLS = "staff/_queue_controls.html"
 REASONS = {
     "forbidden": N_("not your team's ticket"),
     "bad_transition": N_("its status cannot move that way"),
@@ -104,17 +106,61 @@ def _query_string(f: Filters) -> str:
     return urlencode({k: v for k, v in pairs.items() if v not in ("", None)})
 
 
+class _Controls:
+    """The filter selects and the bulk bar (``staff/_queue_controls.html``) as HTML, rendered
+    once per process for each language and selection and reused while the teams and agents
+    are the same.
+
+    They are the same for every agent (teams, active agents, labels, the chosen filters; no
+    per-user data, no CSRF token), so one agent's page never shows another's data. The cache
+    key is the data itself, read fresh from the database on every request (one query with the
+    agent's teams): a renamed team or a new agent shows on the next page, on every process.
+    """
+
+    MAX = 256  # selections kept per version of the data
+
+    def __init__(self) -> None:
+        self.data: tuple | None = None
+        self.html: dict[tuple, Markup] = {}
+
+    def __call__(self, request: Request, f: Filters, choices: Choices) -> dict[str, Markup]:
+        data = (tuple(tuple(t.values()) for t in choices.teams), tuple(tuple(a.values()) for a in choices.agents))
+        if data != self.data:
+            self.data, self.html = data, {}
+        elif len(self.html) >= self.MAX:
+            self.html.clear()
+        # The template object is part of the keys: a reloaded template (debug mode) renders anew.
+        template = request.app.template_engine.engine.get_template(CONTROLS)  # type: ignore[attr-defined]
+        locale = get_locale()
+        key = (template, locale, f.status, f.priority, f.team, f.assignee, f.channel)
+        selects = self.html.get(key)
+        if selects is None:
+            selects = self.html[key] = Markup(template.module.filter_selects(  # noqa: S704 - autoescaped output
+                f, STATUSES, PRIORITIES, choices.teams, choices.agents, CHANNELS,
+                STATUS_NAMES, PRIORITY_NAMES, CHANNEL_NAMES, locale))
+        bar = self.html.get((template, locale))
+        if bar is None:
+            bar = self.html[(template, locale)] = Markup(template.module.bulk_bar(  # noqa: S704 - autoescaped output
+                choices.agents, STATUSES, PRIORITIES, STATUS_NAMES, PRIORITY_NAMES))
+        return {"filter_selects": selects, "bulk_bar": bar}
+
+
+controls = _Controls()
+
+
 async def _page(request: Request, params: dict[str, Any], *, cursor: str | None = None,
                 block: str | None = None, report: Any = None, form: Form | None = None,
                 status: int = 200) -> Template:
-    me = await actor(request)
+    staff = ctx(request).staff
+    choices = await queries.staff_choices(staff["id"])
+    me = Actor.staff(staff, choices.team_ids)
     f = _filters(params)
     page = await queue(f, staff_id=me.staff_id, team_ids=set(me.team_ids), now=now(),  # type: ignore[arg-type]
                        tz=services(request).settings.tz, cursor=cursor)
     _display(page.rows)
     return render(request, TEMPLATE, block=block, status=status, filters=f, page=page, qs=_query_string(f),
                   views=VIEWS, sorts=SORTS, statuses=STATUSES, channels=CHANNELS, priorities_all=PRIORITIES,
-                  teams=await queries.teams(), agents=await queries.agents(), report=report, reasons=REASONS,
+                  controls=controls(request, f, choices), report=report, reasons=REASONS,
                   bulk_form=form or Form({}), headers={"Cache-Control": "private, no-store"}, **labels())
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from litestar import Request
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
+from markupsafe import Markup
 
 from portal.clock import now
+from portal.i18n import _, format_datetime
 from portal.orders.service import STATUS_LABELS as ORDER_STATUS_NAMES
-from portal.surveys import results as survey_results
-from portal.tags import service as tags
-from portal.tickets import canned, customers, queries
+from portal.tickets import queries
 from portal.tickets.present import sla_targets
 from portal.tickets.rules import (
     CHANNEL_NAMES,
@@ -21,7 +21,6 @@ from portal.tickets.rules import (
     Actor,
     may_change,
 )
-from portal.value import service as customer_value
 from portal.web import Form, ctx, render
 
 PAGE = "staff/tickets/detail.html"
@@ -52,19 +51,45 @@ def field_values(ticket: dict, ticket_tags: list[str]) -> dict:
             "tags": ", ".join(ticket_tags)}
 
 
+def _display(messages: list[dict], ticket: dict) -> list[dict]:
+    """Per-message display values, computed here once per page rather than in the template
+    per message (the thread is most of the page). Translations are markup, as ``_()`` in a page."""
+    system = Markup(_("System"))  # noqa: S704 - our catalogs
+    requester = ticket["requester_name"]
+    channels: dict[str, Markup] = {}
+    for m in messages:
+        m["author_label"] = m["author_name"] or (requester if m["author_kind"] == "customer" else system)
+        created = m["created_at"]
+        m["created_iso"] = created.isoformat()
+        m["created_label"] = format_datetime(created, "short")
+        channel = m["channel"]
+        if channel in ("portal", "staff"):
+            m["channel_label"] = None
+        else:
+            label = channels.get(channel)
+            if label is None:
+                label = channels[channel] = Markup(_(CHANNEL_NAMES.get(channel, channel)))  # noqa: S704 - as above
+            m["channel_label"] = label
+    return messages
+
+
 async def page(request: Request, ticket: dict, *, reply_form: Form | None = None,
                fields_form: Form | None = None, merge_form: Form | None = None, stale: bool = False,
                notice: tuple[str, str] | None = None,
                status: int = 200, block: str | None = None) -> Template:
-    me = await actor(request)
-    ticket_tags = (await tags.of("ticket", [ticket["id"]])).get(ticket["id"], [])
+    staff = ctx(request).staff
+    # One query for the agent's teams and the form choices, one for the whole side panel.
+    choices = await queries.staff_choices(staff["id"], canned=True)
+    me = Actor.staff(staff, choices.team_ids)
+    panel = await queries.customer_panel(ticket["requester"], ticket["id"])
+    ticket_tags = panel["ticket_tags"]
     current = field_values(ticket, ticket_tags)
     return render(
         request, PAGE, block=block, status=status, headers=PRIVATE, ticket=ticket, notice=notice,
-        messages=await queries.thread(ticket["id"], internal=True),
+        messages=_display(await queries.thread(ticket["id"], internal=True), ticket),
         events=await queries.events(ticket["id"]),
         ticket_tags=ticket_tags,
-        satisfaction=await survey_results.of_ticket(ticket["id"]),
+        satisfaction=panel["satisfaction"],
         current=current,
         reply_form=reply_form or Form({"kind": "reply"}),
         fields_form=fields_form or Form(current),
@@ -72,14 +97,14 @@ async def page(request: Request, ticket: dict, *, reply_form: Form | None = None
         stale=stale,
         may_change=may_change(me, ticket),
         next_statuses=[ticket["status"], *sorted(TRANSITIONS[ticket["status"]])],
-        teams=await queries.teams(),
-        agents=await queries.agents(),
-        canned_replies=await canned.all_replies(),
-        requester=await customers.get(ticket["requester"]),
-        customer_value=await customer_value.value_of(ticket["requester"]),
-        customer_tags=(await tags.of("customer", [ticket["requester"]])).get(ticket["requester"], []),
-        customer_orders=await customers.orders(ticket["requester"], limit=5),
-        other_tickets=await queries.other_tickets(ticket["requester"], exclude=ticket["id"]),
+        teams=choices.teams,
+        agents=choices.agents,
+        canned_replies=choices.canned,
+        requester=panel["requester"],
+        customer_value=panel["customer_value"],
+        customer_tags=panel["customer_tags"],
+        customer_orders=panel["customer_orders"],
+        other_tickets=panel["other_tickets"],
         sla=sla_targets(ticket, now()),
         **labels(),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,10 +71,17 @@ _ORDER = {
 # Literal values (our constants, never input): PostgreSQL can then match the partial index
 # ``ticket_open_due`` even in a generic prepared-statement plan.
 _UNSOLVED = "ticket.status IN (" + ", ".join(f"'{s}'" for s in UNSOLVED) + ")"
-# ``portal.tags.service.of`` as prebuilt SQL: the tag names of the page's tickets in one query.
-_TAGS = ('SELECT "tagging"."object_id" AS "object_id", "tag"."name" AS "name" FROM "tagging" '
-         'LEFT JOIN "tag" "tag" ON ("tagging"."tag" = "tag"."id") WHERE "tagging"."kind" = {} '
-         'AND "tagging"."object_id" IN (%s) ORDER BY "tag"."name_key"')
+# The page's tag names (``portal.tags.service.of``, by ``name_key``) in the same query: a correlated
+# subquery on the page's rows only (the page query is wrapped, so it never runs for the rows a sort
+# looks at). json_group_array has no ORDER BY before SQLite 3.44: SQLite gives (key, name) pairs,
+# sorted in Python (its BINARY order is Python's); PostgreSQL sorts in the aggregate.
+_TAG_SOURCE = ("FROM tagging JOIN tag ON tag.id = tagging.tag WHERE tagging.kind = 'ticket' "
+               "AND tagging.object_id = q.id")
+_TAGS = {
+    True: f"(SELECT json_group_array(json_array(tag.name_key, tag.name)) {_TAG_SOURCE})",
+    False: f"(SELECT json_agg(tag.name ORDER BY tag.name_key) {_TAG_SOURCE})",
+}
+_OUTER_ORDER = {sort: order.replace('"ticket".', "q.") for sort, order in _ORDER.items()}
 
 
 @dataclass
@@ -224,19 +232,17 @@ def queue_sql(filters: Filters, *, staff_id: int, team_ids: set[int], now: datet
         after, after_args = _after(f.sort, key)
         clauses.append(after)
         args += after_args
-    sql = (_SELECT + " WHERE " + " AND ".join(f"({c})" for c in clauses) + _ORDER[f.sort]
-           + f" LIMIT {int(limit) + 1}")
+    page = (_SELECT + " WHERE " + " AND ".join(f"({c})" for c in clauses) + _ORDER[f.sort]
+            + f" LIMIT {int(limit) + 1}")
+    sql = f"SELECT q.*, {_TAGS[db.is_sqlite()]} AS tags_json FROM ({page}) q{_OUTER_ORDER[f.sort]}"
     return sql, args
 
 
-async def _tags_of(ticket_ids: list[int]) -> dict[int, list[str]]:
-    if not ticket_ids:
-        return {}
-    rows = await db.fetch_all(_TAGS % ", ".join("{}" for _ in ticket_ids), "ticket", *ticket_ids)
-    out: dict[int, list[str]] = {}
-    for row in rows:
-        out.setdefault(row["object_id"], []).append(row["name"])
-    return out
+def _tag_names(raw: str | None, sqlite: bool) -> list[str]:
+    if not raw:
+        return []
+    names = json.loads(raw)
+    return [name for _key, name in sorted(names)] if sqlite else names
 
 
 async def queue(filters: Filters, *, staff_id: int, team_ids: set[int], now: datetime, tz: ZoneInfo,
@@ -246,9 +252,9 @@ async def queue(filters: Filters, *, staff_id: int, team_ids: set[int], now: dat
     rows = await db.fetch_all(sql, *args)
     more = len(rows) > limit
     rows = rows[:limit]
-    labels = await _tags_of([r["id"] for r in rows])
+    sqlite = db.is_sqlite()
     for row in rows:
         row["ref"] = ref(row["number"])
-        row["tags"] = labels.get(row["id"], [])
+        row["tags"] = _tag_names(row.pop("tags_json"), sqlite)
         row["sla"] = sla_summary(row, now)
     return Page(rows=rows, next_cursor=encode_cursor(rows[-1], f.sort) if more and rows else None)

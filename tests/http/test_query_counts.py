@@ -65,6 +65,8 @@ async def test_staff_queue_queries_do_not_grow_with_rows(client, carol) -> None:
     many, text = await _queries(client, "/staff/queue")
     assert text.count('href="/staff/tickets/T-') >= 25
     assert many == few, f"/staff/queue ran {few} queries for 3 rows and {many} for 25"
+    # The session's agent, the agent's teams with the form choices, the page with its tags.
+    assert few <= 3, f"/staff/queue ran {few} queries"
     for view in ("mine", "unassigned", "my_teams"):
         await _queries(client, f"/staff/queue?view={view}")
 
@@ -82,6 +84,8 @@ async def test_staff_ticket_page_queries_do_not_grow_with_messages(client, carol
     many, text = await _queries(client, f"/staff/tickets/T-{many_ticket['number']}")
     assert "Mesaj no 48" in text and "foto-" in text
     assert many == few, f"the ticket page ran {few} queries for 5 messages and {many} for 50"
+    # The agent, the ticket, the choices, the thread, the events, the side panel (was 16).
+    assert few <= 6, f"the ticket page ran {few} queries"
 
 
 async def test_customer_ticket_list_and_page_queries_do_not_grow(client, alice, carol) -> None:

@@ -52,8 +52,11 @@ async def test_another_process_hears_the_change_through_redis(settings):
             # Until Redis itself lists the subscriber (a deadline, not a pause): a PUBLISH before
             # the SUBSCRIBE reached the server would be lost.
             redis = listener_app.state["services"].redis
+            channel = f"{redis_settings.redis_prefix}:channels:{QUEUE}"
             async with asyncio.timeout(10):
-                while not (await redis.pubsub_numsub(f"{redis_settings.redis_prefix}:channels:{QUEUE}"))[0][1]:
+                while True:
+                    if (await redis.pubsub_numsub(channel))[0][1]:
+                        break
                     await asyncio.sleep(0.01)
             ticket = await _open("Redis üzerinden")
             received = await _next(queue)
