@@ -12,6 +12,16 @@ framework endpoint.
 3. Prints requests/s, p50 and p99 for the bare ``/plaintext`` app and for the submissions, and
    checks that the database holds exactly one ticket and one outbox mail per request.
 
+The database also holds one active routing rule that matches the form's tickets (a word in the
+subject: priority high and a tag) and an SLA policy for the form channel in the default business
+calendar, so the routing and SLA hooks do their real work on every submission.
+
+``--inprocess`` measures without a server or wrk: the app is called through raw ASGI in one
+process, ``--calls`` submissions in batches, and it prints the median CPU time
+(``time.process_time``, so waiting for a busy machine does not count) and wall time per
+submission, and the SQL queries per submission (``engine.query_count``); ``--profile`` adds a
+cProfile of the loop (``PSORT=tottime|cumulative``, ``PN`` lines).
+
 Target (issue 6): at least 500 submissions/s with p99 under 50 ms at 16 concurrent clients.
 """
 
@@ -24,6 +34,7 @@ import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -51,7 +62,9 @@ from portal.clock import now
 from portal.forms import service
 from portal.forms.demo import CONTACT
 from portal.forms.fields import parse_definition
+from portal.routing import service as routing
 from portal.settings import Settings
+from portal.sla.tables import BusinessCalendar, SlaPolicy
 
 async def main():
     engine = db.make_engine(Settings.from_env())
@@ -63,6 +76,14 @@ async def main():
             slug="bench", name_tr="İletişim", name_en="Contact", fields=parse_definition({"fields": CONTACT}),
             team_id=team["id"], tags=["iletisim"], ticket_type="question", origins=["http://localhost:*"],
             per_address_limit=100_000, per_form_limit=1_000_000), now=now())
+        await routing.create_rule(routing.RuleData(
+            name="Sipariş soruları", conditions={"channels": ["form"], "words": ["sipariş"]},
+            set_priority="high", add_tags=["siparis"]), now=now())
+        calendar = await BusinessCalendar.select(BusinessCalendar.id).where(
+            BusinessCalendar.is_default == True).first()  # noqa: E712
+        await SlaPolicy.insert(SlaPolicy(name="Formlar", position=1, channels="form", first_response_minutes=240,
+                                         next_response_minutes=480, resolution_minutes=2880,
+                                         calendar=calendar["id"], created_at=now()))
         print("FORM", form_id)
     finally:
         await db.stop(engine)
@@ -168,6 +189,109 @@ def measure(args: argparse.Namespace, engine: str, url: str, folder: Path, work:
     return rows
 
 
+_INNER = """
+import asyncio, sys
+from bench.forms import inprocess_inner
+asyncio.run(inprocess_inner(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"))
+"""
+
+
+def _asgi_post(path: str, body: bytes) -> tuple[dict, Any]:
+    headers = [(b"host", b"127.0.0.1"), (b"user-agent", b"bench"), (b"content-type", b"application/json"),
+               (b"accept-language", b"tr"), (b"content-length", str(len(body)).encode())]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80), "state": {},
+    }  # fmt: skip
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return scope, receive
+
+
+async def inprocess_inner(form_id: int, calls: int, profile: bool) -> None:
+    """Run by ``--inprocess`` in a process with the benchmark's environment."""
+    import os
+    import statistics
+    import time
+
+    from portal import db
+    from portal.app import create_app
+    from portal.settings import Settings
+
+    secret = Settings.from_env().secret_key
+    app = create_app()
+    batch = 50
+    made = iter(make_tokens(secret, form_id, calls + 2 * batch))
+    sent = 0
+
+    async def submit() -> None:
+        nonlocal sent
+        sent += 1
+        body = json.dumps({"name": f"Ziyaretçi {sent}", "email": f"ziyaretci{sent}@example.com",
+                           "subject": f"Siparişim nerede {sent}",
+                           "message": "Merhaba, siparişimin durumunu öğrenmek istiyorum.",
+                           "token": next(made)}).encode()
+        scope, receive = _asgi_post("/api/v1/forms/bench/submissions", body)
+        status: list[int] = []
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        if status[0] != 201:
+            raise RuntimeError(f"submission answered {status[0]}")
+
+    async with app.lifespan():
+        for _ in range(2 * batch):  # warm up: templates, statements, caches
+            await submit()
+        engine = db.current_engine()
+        queries = engine.query_count
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        cpu_us, wall_us = [], []
+        for _ in range(max(1, calls // batch)):
+            started, cpu = time.perf_counter(), time.process_time()
+            for _ in range(batch):
+                await submit()
+            wall_us.append((time.perf_counter() - started) / batch * 1e6)
+            cpu_us.append((time.process_time() - cpu) / batch * 1e6)
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(os.environ.get("PSORT", "tottime")).print_stats(
+                int(os.environ.get("PN", "45")))
+        per = (engine.query_count - queries) / (len(cpu_us) * batch)
+        print(f"INPROCESS CPU {statistics.median(cpu_us):,.0f} µs, wall {statistics.median(wall_us):,.0f} µs, "
+              f"{per:.1f} queries per submission ({len(cpu_us) * batch} submissions, median of {len(cpu_us)} "
+              f"batches of {batch})")
+
+
+def inprocess(args: argparse.Namespace, engine: str, url: str, folder: Path) -> None:
+    env = portal_env(url, folder, "http://127.0.0.1")
+    form_id = int(_run(_SETUP, env, "FORM"))
+    done = subprocess.run([sys.executable, "-c", _INNER, str(form_id), str(args.calls), "1" if args.profile else "0"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if done.returncode:
+        raise RuntimeError(f"in-process run failed:\n{done.stdout}\n{done.stderr}")
+    for line in done.stdout.splitlines():
+        if line.startswith("INPROCESS "):
+            print(f"{engine}: {line[len('INPROCESS '):]}")
+        elif args.profile:
+            print(line)
+    counts = json.loads(_run(_COUNT, env, "COUNT"))
+    if not counts["tickets"] == counts["submissions"] == counts["mails"]:
+        console.print(f"[red][{engine}] tickets, submissions and mails differ: {counts}[/red]")
+
+
 def print_table(rows: list[tuple], title: str) -> None:
     table = Table(title=title)
     for name in ("db", "endpoint", "conn", "req/s", "p50 ms", "p99 ms", "non-2xx"):
@@ -189,13 +313,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=10, help="seconds of load per cell")
     p.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
     p.add_argument("--max-rate", type=int, default=3000, help="tokens made per second of load")
+    p.add_argument("--inprocess", action="store_true",
+                   help="no server: CPU µs and queries per submission through raw ASGI calls")
+    p.add_argument("--calls", type=int, default=1000, help="submissions measured with --inprocess")
+    p.add_argument("--profile", action="store_true", help="with --inprocess: print a cProfile of the loop")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    which_wrk()
     engines = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    if args.inprocess:
+        with tempfile.TemporaryDirectory(prefix="portal-bench-forms-") as tmp:
+            for engine in engines:
+                folder = Path(tmp) / engine
+                folder.mkdir()
+                with database(engine, folder) as url:
+                    inprocess(args, engine, url, folder)
+        return
+    which_wrk()
     rows: list[tuple] = []
     with tempfile.TemporaryDirectory(prefix="portal-bench-forms-") as tmp:
         work = Path(tmp)

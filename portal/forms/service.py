@@ -5,16 +5,19 @@ No Request objects: callers pass parsed values and ``now``. A submission is one 
 the submission row (its token nonce is unique, so a replay or a double click finds the first
 one), the requester found or created by e-mail, and the ticket opened through
 :func:`portal.tickets.service.open_ticket` (channel ``form``; routing rules hook in there, the
-confirmation mail with the guest link goes to the outbox).
+confirmation mail with the guest link goes to the outbox). The hot path is prebuilt SQL
+(``db.fetch_one``/``fetch_all``): building Piccolo queries cost more than running them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
+import os
 import re
 import weakref
 from collections.abc import AsyncIterator
@@ -22,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
+
 from portal import db
-from portal.accounts import service as accounts
 from portal.accounts.tables import Team
 from portal.forms.fields import Field, display, fields_of
 from portal.forms.tables import Deflection, Form, FormConsent, FormVersion, Submission
@@ -102,10 +106,30 @@ def view(row: dict) -> FormView:
     )
 
 
+# Parsed forms by their whole row: every request reads the row (prebuilt SQL, so an edit or an
+# archiving is seen at once by every process), but parses the definition only when it changed.
+_VIEWS: dict[tuple, FormView] = {}
+_VIEWS_KEPT = 256
+
+
+def _cached_view(row: dict) -> FormView:
+    try:
+        key = tuple(row.values())
+        hash(key)
+    except TypeError:  # a JSON column a driver returned as a dict: no caching
+        return view(row)
+    found = _VIEWS.get(key)
+    if found is None:
+        if len(_VIEWS) >= _VIEWS_KEPT:
+            _VIEWS.clear()
+        found = _VIEWS[key] = view(row)
+    return found
+
+
 async def active_form(slug: str) -> FormView | None:
     """A form visitors may use: an unknown or archived one is None (a 404)."""
-    row = await Form.select().where((Form.slug == slug) & Form.archived_at.is_null()).first()
-    return view(row) if row else None
+    row = await db.fetch_one("SELECT * FROM request_form WHERE slug = {} AND archived_at IS NULL", slug)
+    return _cached_view(row) if row else None
 
 
 async def form_by_id(form_id: int) -> FormView | None:
@@ -334,20 +358,71 @@ def _first(form: FormView, values: dict[str, Any], kind: str) -> str:
 
 
 async def _existing(nonce: str) -> dict | None:
-    row = await Submission.select(Submission.payload_hash, Submission.ticket.number.as_alias("number")).where(
-        Submission.token_id == nonce).first()
-    return row
+    return await db.fetch_one("SELECT s.payload_hash AS payload_hash, t.number AS number FROM form_submission s "
+                              "LEFT JOIN ticket t ON t.id = s.ticket WHERE s.token_id = {}", nonce)
+
+
+_CUSTOMER_BY_KEY = "SELECT * FROM customer WHERE email_key = {}"
+_NEW_CUSTOMER = (
+    "INSERT INTO customer (email, email_key, name, phone, locale, session_version, created_at, updated_at) "
+    "VALUES ({}, {}, {}, {}, {}, 0, {}, {}) ON CONFLICT (email_key) DO NOTHING RETURNING *")
+
+
+def _email_key(email: str) -> str:
+    from portal.i18n import email_key
+
+    return email_key(email)
+
+
+async def _create_requester(email: str, *, name: str, locale: str, now: datetime, phone: str | None) -> dict:
+    """The new customer for an address not found (as
+    :func:`portal.accounts.service.find_or_create_customer` makes it), or the one a concurrent
+    post has just made."""
+    key = _email_key(email)
+    row = await db.fetch_one(_NEW_CUSTOMER, email.strip(), key, name, phone, locale, now, now)
+    if row is None:
+        row = await db.fetch_one(_CUSTOMER_BY_KEY, key)
+    return row  # type: ignore[return-value]
 
 
 async def submit(form: FormView, values: dict[str, Any], files: list[Checked], *, nonce: str,
                  consent_given: bool, page_url: str, lang: str, client: str, now: datetime,
                  storage: Storage | None = None) -> Submitted:
-    """A checked submission becomes a ticket; a token used before answers the first ticket."""
+    """A checked submission becomes a ticket; a token used before answers the first ticket.
+
+    What only reads (a token used before, the requester when known, the ticket's text) is done
+    before the write transaction: on SQLite, writers take turns for the whole of it."""
     digest = payload_hash(values, [f.filename for f in files])
+    found = await _existing(nonce)
+    if found is not None:
+        return Submitted(ref=f"T-{found['number']}", created=False, same=found["payload_hash"] == digest)
+    email = _first(form, values, "email")
+    known = await db.fetch_one(_CUSTOMER_BY_KEY, _email_key(email))
+    order_number = _first(form, values, "order_number")
+    order_id = await changes.order_id(order_number, customer_id=known["id"]) if known and order_number else None
+    subject, body = compose(form, values, lang, page_url)
     try:
-        async with _one_writer(), db.transaction():
-            return await _submit(form, values, files, nonce=nonce, digest=digest, consent_given=consent_given,
-                                 page_url=page_url, lang=lang, client=client, now=now, storage=storage)
+        async with tickets.after_commit_scope(), _one_writer(), db.transaction():
+            requester = known or await _create_requester(
+                email, name=str(values.get("name") or "").strip()[:200], locale=lang, now=now,
+                phone=_first(form, values, "phone") or None)
+            if order_number and not known:
+                order_id = await changes.order_id(order_number, customer_id=requester["id"])
+            opened = await tickets.open_ticket(
+                tickets.NewTicket(subject=subject, body=body, requester_id=requester["id"], channel="form",
+                                  priority=form.priority, team_id=form.team_id, order_id=order_id, language=lang,
+                                  tags=[*form.tags, *([form.ticket_type] if form.ticket_type else [])], files=files,
+                                  form_slug=form.slug),
+                actor=Actor.customer(requester), now=now, storage=storage, requester=requester)
+            # The nonce is unique: of two posts of one token at once, the second fails here
+            # (when the first commits, on PostgreSQL), its transaction rolls back, and the
+            # first one's reference is the answer.
+            await db.fetch_all(
+                "INSERT INTO form_submission (form, form_version, consent_version, ticket, token_id, payload_hash, "
+                "page_url, lang, client_hash, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                form.id, form.version, form.consent_version if (form.consent_enabled and consent_given) else None,
+                opened.ticket["id"], nonce, digest, page_url[:500], lang, client, now)
+        return Submitted(ref=f"T-{opened.ticket['number']}", created=True)
     except Exception as exc:  # a concurrent post of the same token won the unique nonce
         if not _unique_violation(exc):
             raise
@@ -362,9 +437,11 @@ _WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = w
 
 @contextlib.asynccontextmanager
 async def _one_writer() -> AsyncIterator[None]:
-    """On SQLite, submissions of one process take turns for the write lock in order: several
-    pooled connections waiting in SQLite's busy handler (which sleeps, unfairly, up to 100 ms a
-    time) made the slowest of 16 concurrent posts wait seconds. PostgreSQL needs no such turn."""
+    """On SQLite, submissions take turns for the write lock in order: several connections
+    waiting in SQLite's busy handler (which sleeps, unfairly, up to 100 ms a time) made the
+    slowest of 16 concurrent posts wait seconds. In one process an asyncio lock orders them;
+    between the server's processes an exclusive ``flock`` on ``<database>.formlock``, waited for
+    in a worker thread, hands the turn over as soon as it is free. PostgreSQL needs no turn."""
     if not db.is_sqlite():
         yield
         return
@@ -373,42 +450,39 @@ async def _one_writer() -> AsyncIterator[None]:
     if lock is None:
         lock = _WRITERS[loop] = asyncio.Lock()
     async with lock:
-        yield
+        fd = _lock_file()
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    await anyio.to_thread.run_sync(fcntl.flock, fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)  # harmless if a cancellation came before it was held
+
+
+def _lock_file() -> int | None:
+    """The engine's lock file, opened once per engine (closed when the engine is gone)."""
+    engine = db.current_engine()
+    fd = getattr(engine, "_portal_form_lock", None)
+    if fd is None:
+        path = getattr(engine, "path", None)
+        if not path or path == ":memory:":
+            return None
+        try:
+            fd = os.open(f"{path}.formlock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return None
+        engine._portal_form_lock = fd  # type: ignore[attr-defined]
+        weakref.finalize(engine, os.close, fd)
+    return fd
 
 
 def _unique_violation(exc: Exception) -> bool:
     text = f"{type(exc).__name__} {exc}".lower()
     return "unique" in text or "duplicate key" in text
-
-
-async def _submit(form: FormView, values: dict[str, Any], files: list[Checked], *, nonce: str, digest: str,
-                  consent_given: bool, page_url: str, lang: str, client: str, now: datetime,
-                  storage: Storage | None) -> Submitted:
-    found = await _existing(nonce)
-    if found is not None:
-        return Submitted(ref=f"T-{found['number']}", created=False, same=found["payload_hash"] == digest)
-    email = _first(form, values, "email")
-    name = str(values.get("name") or "").strip()[:200]
-    phone = _first(form, values, "phone") or None
-    requester = await accounts.find_or_create_customer(email, name=name, locale=lang, now=now, phone=phone)
-    order_number = _first(form, values, "order_number")
-    order_id = await changes.order_id(order_number, customer_id=requester["id"]) if order_number else None
-    subject, body = compose(form, values, lang, page_url)
-    tags = [*form.tags, *([form.ticket_type] if form.ticket_type else [])]
-    opened = await tickets.open_ticket(
-        tickets.NewTicket(subject=subject, body=body, requester_id=requester["id"], channel="form",
-                          priority=form.priority, team_id=form.team_id, order_id=order_id, language=lang,
-                          tags=tags, files=files, form_slug=form.slug),
-        actor=Actor.customer(requester), now=now, storage=storage)
-    # The nonce is unique: of two posts of one token at once, the second fails here when the
-    # first commits (PostgreSQL; on SQLite the write lock makes it see the first row above),
-    # its transaction rolls back, and :func:`submit` answers the first one's reference.
-    await Submission.insert(Submission(
-        form=form.id, form_version=form.version, token_id=nonce, payload_hash=digest, page_url=page_url[:500],
-        lang=lang, client_hash=client, created_at=now, ticket=opened.ticket["id"],
-        consent_version=form.consent_version if (form.consent_enabled and consent_given) else None,
-    ))
-    return Submitted(ref=f"T-{opened.ticket['number']}", created=True)
 
 
 def decoy_reference(nonce: str) -> str:

@@ -11,7 +11,11 @@ switched on per team (off by default, like Freshdesk's groups). When nobody is
 available the ticket stays unassigned in the team's queue and the team leads are mailed
 (``on_ticket_created``, in the same transaction).
 
-Rules are edited by admins at ``/staff/settings/routing`` (``portal.routing.pages``).
+Rules are edited by admins at ``/staff/settings/routing`` (``portal.routing.pages``). Openings
+read the active rules from a per-process cache (``portal.tickets.cached``) that is checked
+against the ``routing`` settings version on every opening; database triggers move that version
+on any change of ``routing_rule`` or of a team's ``auto_assign``, so an edit applies to the next
+ticket in every process (``docs/routing.md``).
 """
 
 from __future__ import annotations
@@ -24,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 from piccolo.query.functions.aggregate import Count
 
 from portal import db
-from portal.accounts.tables import StaffUser, Team, TeamMember
+from portal.accounts.tables import Team, TeamMember
 from portal.i18n import N_
 from portal.mail import service as outbox
 from portal.orders.tables import Order
 from portal.routing.matching import CONDITION_KEYS, Facts, matching_rules
 from portal.routing.tables import RoutingRule, TeamAssignment
 from portal.tags import service as tags
-from portal.tickets import mailing
+from portal.tickets import cached, mailing
 from portal.tickets import service as tickets
 from portal.tickets.rules import CLOSED, PRIORITIES, SOLVED, Actor
 from portal.tickets.tables import Message, Ticket, TicketEvent
@@ -81,6 +85,20 @@ async def list_rules(*, active_only: bool = False) -> list[dict]:
     if active_only:
         query = query.where(RoutingRule.active == True)  # noqa: E712
     return [_loaded(r) for r in await query]
+
+
+_ACTIVE_RULES = ("SELECT id, name, position, active, stop, conditions, set_team, set_priority, add_tags, "
+                 "set_assignee FROM routing_rule WHERE active = {} ORDER BY position, id")
+
+
+async def active_rules() -> list[dict]:
+    """The active rules in order, as routing reads them (without the names of teams and
+    people); from the per-process cache while the ``routing`` version stays. Read-only."""
+
+    async def load() -> list[dict]:
+        return [_loaded(r) for r in await db.fetch_all(_ACTIVE_RULES, True)]
+
+    return await cached.get("routing", "active_rules", load)
 
 
 async def get_rule(rule_id: int) -> dict | None:
@@ -175,6 +193,23 @@ async def facts_of_ticket(ticket_id: int) -> Facts | None:
                  segment=segment, order_status=await order_status(ticket["order"]))
 
 
+_LAZY_FACTS = ("customer_tags", "segments", "order_statuses")
+
+
+async def _facts_for_rules(new: NewTicket, rules: list[dict]) -> Facts:
+    """:func:`facts_of_new`, reading only the facts some rule's conditions look at (a rule
+    with no condition on a kind of fact matches whatever that fact is)."""
+    used = {k for rule in rules for k in _LAZY_FACTS if rule["conditions"].get(k)}
+    customer_tags: frozenset[str] = frozenset()
+    if "customer_tags" in used and new.requester_id:
+        names = (await tags.of("customer", [new.requester_id])).get(new.requester_id, [])
+        customer_tags = frozenset(tags.key(n) for n in names)
+    segment = await value.segment_of(new.requester_id) if "segments" in used else None
+    status = await order_status(new.order_id) if "order_statuses" in used else None
+    return Facts(channel=new.channel, form_slug=new.form_slug, subject=new.subject, body=new.body,
+                 language=new.language, customer_tags=customer_tags, segment=segment, order_status=status)
+
+
 async def which_rules(facts: Facts) -> list[dict]:
     """The rules that would apply to these facts now, in order (the admin tester)."""
     return matching_rules(await list_rules(active_only=True), facts)
@@ -198,12 +233,15 @@ async def _lock_cursor(team_id: int, now: datetime) -> dict:
     """The team's assignment row (made when missing, automatic assignment off), locked until
     the transaction ends on PostgreSQL: concurrent openings for one team take turns here
     (SQLite's BEGIN IMMEDIATE already serialises them)."""
-    await TeamAssignment.insert(TeamAssignment(team=team_id, last_staff=None, updated_at=now)).on_conflict(
-        target=TeamAssignment.team, action="DO NOTHING")
     query = TeamAssignment.select().where(TeamAssignment.team == team_id)
     if not db.is_sqlite():
         query = query.lock_rows()
-    return await query.first()
+    row = await query.first()
+    if row is None:
+        await TeamAssignment.insert(TeamAssignment(team=team_id, last_staff=None, updated_at=now)).on_conflict(
+            target=TeamAssignment.team, action="DO NOTHING")
+        row = await query.first()
+    return row
 
 
 async def _open_counts(staff_ids: list[int]) -> dict[int, int]:
@@ -308,23 +346,59 @@ def apply_rule(rule: dict, new: NewTicket, taken: set[str] | None = None) -> lis
 
 async def _can_take(staff_id: int) -> bool:
     """Active and available: unavailable agents get no new tickets, whoever names them."""
-    return await StaffUser.exists().where(
-        (StaffUser.id == staff_id) & (StaffUser.active == True) & (StaffUser.available == True))  # noqa: E712
+    return await db.fetch_one("SELECT id FROM staff_user WHERE id = {} AND active = {} AND available = {}",
+                              staff_id, True, True) is not None
+
+
+async def _auto_assigns(team_id: int) -> bool:
+    """Does the team assign automatically? (no row: off). From the per-process cache of the
+    teams that do, under the ``routing`` version (``auto_assign`` changes move it);
+    :func:`pick_agent` locks and reads the row again before it chooses."""
+
+    async def load() -> frozenset[int]:
+        rows = await db.fetch_all("SELECT team FROM team_assignment WHERE auto_assign = {}", True)
+        return frozenset(r["team"] for r in rows)
+
+    return team_id in await cached.get("routing", "auto_assign_teams", load)
+
+
+_COUNT_MATCH = "UPDATE routing_rule SET matched_count = matched_count + 1, last_matched_at = {} WHERE id = {}"
+
+
+async def _count_match(rule_id: int, now: datetime) -> None:
+    """Count a match on the rule. On PostgreSQL after the opening commits, in a transaction of
+    its own that does not wait for the disk: every opening a rule matches updates its row,
+    and holding that row lock until the opening's commit made concurrent openings take turns.
+    A crash can lose the last counts (a statistic); the ticket's ``routing_rule`` event is
+    written with the ticket. SQLite's write transaction is exclusive anyway: counted in it."""
+    if db.is_sqlite():
+        await db.fetch_all(_COUNT_MATCH, now, rule_id)
+        return
+
+    async def count() -> None:
+        if db.in_transaction():  # deferred inside a caller's transaction: part of it
+            await db.fetch_all(_COUNT_MATCH, now, rule_id)
+            return
+        async with db.transaction():
+            await db.fetch_all("SET LOCAL synchronous_commit TO OFF")
+            await db.fetch_all(_COUNT_MATCH, now, rule_id)
+
+    await tickets.after_commit(count)
 
 
 async def route_new_ticket(new: NewTicket, requester: dict, now: datetime) -> list[tuple[str, str, str]]:
     events: list[tuple[str, str, str]] = []
     if new.follow_up_of is None:  # a follow-up keeps its original's team and people
-        rules = await list_rules(active_only=True)
+        rules = await active_rules()
         taken: set[str] = set()
-        for rule in matching_rules(rules, await facts_of_new(new)) if rules else []:
+        for rule in matching_rules(rules, await _facts_for_rules(new, rules)) if rules else []:
             assignee_before = new.assignee_id
             events += apply_rule(rule, new, taken)
             if new.assignee_id != assignee_before and not await _can_take(new.assignee_id):
                 new.assignee_id = assignee_before  # the rule names someone unavailable or deactivated
-            await RoutingRule.update({RoutingRule.matched_count: RoutingRule.matched_count + 1,
-                                      RoutingRule.last_matched_at: now}).where(RoutingRule.id == rule["id"])
-    if new.team_id is not None and new.assignee_id is None and new.status not in (SOLVED, CLOSED):
+            await _count_match(rule["id"], now)
+    if (new.team_id is not None and new.assignee_id is None and new.status not in (SOLVED, CLOSED)
+            and await _auto_assigns(new.team_id)):
         pick = await pick_agent(new.team_id, now=now)
         if pick.agent is not None:
             new.assignee_id = pick.agent["id"]
@@ -366,8 +440,12 @@ async def on_ticket_change(ticket_id: int, what: str, now: datetime) -> None:
     """After the insert: mail the leads when routing found nobody. After a field change that
     moved the ticket to another team without an assignee: assign within the new team."""
     if what == "created":
-        unstaffed = await TicketEvent.exists().where(
-            (TicketEvent.ticket == ticket_id) & (TicketEvent.field == "no_agent_available"))
+        opening = tickets.opening(ticket_id)
+        if opening is not None:  # open_ticket knows the routing events it has just written
+            unstaffed = any(f == "no_agent_available" for f, _old, _new in opening.routed)
+        else:
+            unstaffed = await TicketEvent.exists().where(
+                (TicketEvent.ticket == ticket_id) & (TicketEvent.field == "no_agent_available"))
         if unstaffed:
             ticket = await tickets.load(ticket_id)
             if ticket["team"] is not None and ticket["assignee"] is None:

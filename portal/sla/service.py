@@ -7,6 +7,12 @@ writes the ticket's SLA columns (the queue sorts on ``due_at``) and the per-targ
 ``ticket_sla`` with their alarms for :mod:`portal.sla.alerts`. When another policy starts to
 apply (a priority change, another team …) the targets are computed again from the ticket's
 start and the change is recorded as a ``sla_policy`` event.
+
+The policies and calendars come from a per-process cache (``portal.tickets.cached``) checked
+against the ``sla`` settings version on every change; triggers on ``sla_policy``,
+``sla_calendar`` and ``sla_calendar_closure`` move that version, so an edit applies to the next
+recompute in every process. A ticket being opened (``portal.tickets.service.opening``) has no
+history yet and nobody else can see it: its targets are computed from the row just written.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from portal import db
 from portal.sla import clock
 from portal.sla.calendar import WEEKDAYS, Calendar, parse_ranges
 from portal.sla.tables import BusinessCalendar, CalendarClosure, SlaPolicy, TicketSla
+from portal.tickets import cached
 from portal.tickets import service as tickets
-from portal.tickets.rules import UNSOLVED, Actor
+from portal.tickets.rules import NEW, UNSOLVED, Actor
 from portal.tickets.tables import Message, Ticket, TicketEvent
 from portal.value.service import segment_of
 
@@ -51,6 +58,11 @@ async def calendar(calendar_id: int) -> Calendar | None:
     closures = await CalendarClosure.select(CalendarClosure.starts_at, CalendarClosure.ends_at).where(
         CalendarClosure.calendar == calendar_id)
     return to_calendar(row, closures)
+
+
+async def cached_calendar(calendar_id: int) -> Calendar | None:
+    """:func:`calendar`, from the per-process cache while the ``sla`` version stays."""
+    return await cached.get("sla", ("calendar", calendar_id), lambda: calendar(calendar_id))
 
 
 async def ensure_default_calendar(*, now: datetime) -> int:
@@ -110,6 +122,15 @@ async def policies() -> list[dict]:
     return await SlaPolicy.select().order_by(SlaPolicy.position).order_by(SlaPolicy.id)
 
 
+async def cached_policies() -> list[dict]:
+    """:func:`policies`, from the per-process cache while the ``sla`` version stays. Read-only."""
+
+    async def load() -> list[dict]:
+        return await db.fetch_all("SELECT * FROM sla_policy ORDER BY position, id")
+
+    return await cached.get("sla", "policies", load)
+
+
 # --- the listener ---------------------------------------------------------------------------------
 
 async def history(ticket: dict) -> clock.History:
@@ -131,36 +152,49 @@ async def _lock(ticket_id: int) -> None:
         await Ticket.raw("SELECT id FROM ticket WHERE id = {} FOR UPDATE", ticket_id)
 
 
+_SET_TICKET = (
+    "UPDATE ticket SET sla_policy_id = {}, first_response_due_at = {}, next_response_due_at = {}, "
+    "resolution_due_at = {}, next_response_met_at = {}, sla_paused_at = {}, sla_breached = {}, due_at = {} "
+    "WHERE id = {}")
+
+
 async def recompute(ticket_id: int, now: datetime, *, policy_list: list[dict] | None = None) -> clock.SlaState | None:
     """Recompute one ticket's SLA (call inside the change's transaction)."""
-    await _lock(ticket_id)
-    ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
-    if ticket is None:
-        return None
-    policy_list = await policies() if policy_list is None else policy_list
+    opening = tickets.opening(ticket_id)
+    # Just inserted in this transaction, still new: no status events, no replies, no SLA rows,
+    # and no other transaction can see it (nothing to lock).
+    fresh = opening is not None and opening.ticket["status"] == NEW
+    if fresh:
+        ticket = opening.ticket  # type: ignore[union-attr]
+    else:
+        await _lock(ticket_id)
+        ticket = await db.fetch_one("SELECT * FROM ticket WHERE id = {}", ticket_id)
+        if ticket is None:
+            return None
+    policy_list = await cached_policies() if policy_list is None else policy_list
     seg = await segment_of(ticket["requester"]) if any(split(p["segments"]) for p in policy_list) else None
     policy = choose(policy_list, Facts(ticket["priority"], ticket["team"], ticket["form_slug"], ticket["channel"],
                                        seg))
-    cal = await calendar(policy["calendar"]) if policy else None
+    cal = await cached_calendar(policy["calendar"]) if policy else None
     if policy is None or cal is None:
-        await _clear(ticket)
+        if not fresh:  # a fresh ticket has no SLA rows or columns to clear
+            await _clear(ticket)
         return None
-    state = clock.state(await history(ticket), targets_of(policy), cal, now)
-    await _write_rows(ticket_id, policy["id"], state, now)
-    await Ticket.update({
-        Ticket.sla_policy_id: policy["id"],
-        Ticket.first_response_due_at: utc(state.targets["first_response"].due_at),
-        Ticket.next_response_due_at: utc(state.targets["next_response"].due_at),
-        Ticket.resolution_due_at: utc(state.targets["resolution"].due_at),
-        Ticket.next_response_met_at: utc(state.targets["next_response"].met_at),
-        Ticket.sla_paused_at: utc(state.paused_since),
-        Ticket.sla_breached: state.breached,
-        Ticket.due_at: utc(state.due_at),
-    }).where(Ticket.id == ticket_id)
+    hist = clock.History(start=ticket["created_at"], statuses=(), replies=()) if fresh else await history(ticket)
+    state = clock.state(hist, targets_of(policy), cal, now)
+    await _write_rows(ticket_id, policy["id"], state, now, existing={} if fresh else None)
+    await db.fetch_all(
+        _SET_TICKET, policy["id"], utc(state.targets["first_response"].due_at),
+        utc(state.targets["next_response"].due_at), utc(state.targets["resolution"].due_at),
+        utc(state.targets["next_response"].met_at), utc(state.paused_since), state.breached, utc(state.due_at),
+        ticket_id)
     if ticket["sla_policy_id"] != policy["id"]:
-        old = await SlaPolicy.select(SlaPolicy.name).where(SlaPolicy.id == ticket["sla_policy_id"]).first() if (
+        old = next((p for p in policy_list if p["id"] == ticket["sla_policy_id"]), None) if (
             ticket["sla_policy_id"]) else None
-        await tickets.event(ticket_id, Actor.system(), "sla_policy", old["name"] if old else "", policy["name"], now)
+        if old is None and ticket["sla_policy_id"]:  # not in the list given: read it (None if deleted)
+            old = await SlaPolicy.select(SlaPolicy.name).where(SlaPolicy.id == ticket["sla_policy_id"]).first()
+        await tickets.events(ticket_id, [(Actor.system(), "sla_policy", old["name"] if old else "", policy["name"])],
+                             now)
     return state
 
 
@@ -185,8 +219,16 @@ def alarms(target: clock.TargetState, *, stopped: bool, warned: bool, breached: 
     return utc(warn), utc(breach)
 
 
-async def _write_rows(ticket_id: int, policy_id: int, state: clock.SlaState, now: datetime) -> None:
-    existing = {r["target"]: r for r in await TicketSla.select().where(TicketSla.ticket == ticket_id)}
+_SLA_ROW = "(" + ", ".join(["{}"] * 15) + ")"
+
+
+async def _write_rows(ticket_id: int, policy_id: int, state: clock.SlaState, now: datetime, *,
+                      existing: dict[str, dict] | None = None) -> None:
+    """``existing``: the ticket's rows by target when the caller knows them ({} for a new ticket)."""
+    if existing is None:
+        existing = {r["target"]: r for r in await TicketSla.select().where(TicketSla.ticket == ticket_id)}
+    new_rows: list[list] = []
+    columns: list[str] = []
     for name, t in state.targets.items():
         old = existing.get(name)
         if not t.active:
@@ -208,8 +250,12 @@ async def _write_rows(ticket_id: int, policy_id: int, state: clock.SlaState, now
         if old:
             await TicketSla.update(values).where(TicketSla.id == old["id"])
         else:
-            await TicketSla.insert(TicketSla(ticket=ticket_id, target=name,
-                                             **{c._meta.name: v for c, v in values.items()}))
+            new_rows.append([ticket_id, name, *values.values()])
+            columns = [c._meta.db_column_name for c in values]
+    if new_rows:  # in one INSERT, in the targets' order
+        await db.fetch_all(
+            "INSERT INTO ticket_sla (ticket, target, " + ", ".join(columns) + ") "
+            "VALUES " + ", ".join([_SLA_ROW] * len(new_rows)), *[v for row in new_rows for v in row])
 
 
 @tickets.on_change

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from piccolo.columns.combination import WhereRaw
 
+from portal import db
 from portal.i18n import search_fold
 from portal.tags.tables import Tag, Tagging
 
@@ -75,6 +76,21 @@ async def add(kind: str, object_ids: list[int], names: list[str], *, by: int | N
             for oid in object_ids for tag_id in ids.values()]
     if rows:
         await Tagging.insert(*rows).on_conflict(action="DO NOTHING")
+
+
+async def add_to_new(kind: str, object_id: int, names: list[str], *, by: int | None, now: datetime) -> None:
+    """:func:`add` for a record created in this transaction (it carries no tag yet): one
+    ``INSERT … SELECT`` by tag key when every tag exists already, the usual way otherwise."""
+    _check_kind(kind)
+    wanted = list({key(n): None for n in names if clean(n)})
+    if not wanted:
+        return
+    rows = await db.fetch_all(
+        "INSERT INTO tagging (tag, kind, object_id, created_by, created_at) SELECT id, {}, {}, {}, {} FROM tag "
+        "WHERE name_key IN (" + ", ".join(["{}"] * len(wanted)) + ") RETURNING tag",
+        kind, object_id, by, now, *wanted)
+    if len(rows) < len(wanted):  # a tag that does not exist yet: made, then put on (a tagging there stays)
+        await add(kind, [object_id], names, by=by, now=now)
 
 
 async def remove(kind: str, object_id: int, names: list[str]) -> None:

@@ -61,12 +61,18 @@ def _common(ticket: dict, message: dict | None = None) -> dict:
     }
 
 
+def confirmation_id(ticket: dict, requester: dict) -> str | None:
+    """The Message-ID the confirmation of a new ticket will have, or None when it will not be
+    sent (no deliverable address); pass it to :func:`confirmation`."""
+    return outbox.new_message_id(ref(ticket["number"])) if _deliverable(requester) else None
+
+
 async def confirmation(ticket: dict, requester: dict, message: dict, *, token: str,
-                       now: datetime) -> str | None:
+                       now: datetime, message_id: str | None = None) -> str | None:
     """To the requester: we have your request; here is the link to follow it."""
     if not _deliverable(requester):
         return None
-    message_id = outbox.new_message_id(ref(ticket["number"]))
+    message_id = message_id or outbox.new_message_id(ref(ticket["number"]))
     headers = {**thread_headers(ticket, []), "Auto-Submitted": "auto-replied",
                "X-Auto-Response-Suppress": "All"}
     # Anybody can type any address into a public form: its confirmation does not quote the
