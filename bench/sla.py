@@ -93,6 +93,7 @@ async def generate(url: str, n: int, n_open: int) -> tuple[float, int]:
             print(f"\r  {start + len(tickets) - 1:>9,} tickets", end="", flush=True)
         print()
         await conn.execute("SELECT setval('ticket_id_seq', (SELECT max(id) FROM ticket))")
+        await conn.execute("SELECT setval('ticket_number_seq', GREATEST(MAX(number) - 1000, 1)) FROM ticket")
         await conn.execute("VACUUM (ANALYZE) ticket_sla")  # as autovacuum would: visibility map, statistics
         await conn.execute("VACUUM (ANALYZE) ticket")
         await conn.execute("CHECKPOINT")  # the bulk load's writes are not the job's to pay for

@@ -166,19 +166,23 @@ def _customers(n: int, start: int) -> list[tuple]:
     ]
 
 
-def generate_sqlite(url: str, n: int, customers: int, heavy: int, advance: Callable[[int], None]) -> None:
+def generate_sqlite(url: str, n: int, customers: int, heavy: int, advance: Callable[[int], None],
+                    requesters: list[int] | None = None) -> None:
+    """``customers`` new requesters, or the existing customers ``requesters`` when given."""
     conn = sqlite3.connect(sqlite_path(url))
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = OFF")
         teams = [r[0] for r in conn.execute("SELECT id FROM team ORDER BY id")]
         agents = [r[0] for r in conn.execute("SELECT id FROM staff_user ORDER BY id")]
-        start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM customer").fetchone()[0] + 1
-        rows = _customers(customers, start)
-        with conn:
-            conn.executemany(_insert("customer", CUSTOMER_COLUMNS, "?"), [tuple(map(_sql_value, r)) for r in rows])
-        ids = [r[0] for r in rows]
-        for tickets, messages in _batches(n, ids, teams, agents, heavy):
+        if requesters is None:
+            start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM customer").fetchone()[0] + 1
+            rows = _customers(customers, start)
+            with conn:
+                conn.executemany(_insert("customer", CUSTOMER_COLUMNS, "?"),
+                                 [tuple(map(_sql_value, r)) for r in rows])
+            requesters = [r[0] for r in rows]
+        for tickets, messages in _batches(n, requesters, teams, agents, heavy):
             with conn:
                 conn.executemany(_insert("ticket", TICKET_COLUMNS, "?"), [tuple(map(_sql_value, r)) for r in tickets])
                 conn.executemany(
@@ -190,18 +194,21 @@ def generate_sqlite(url: str, n: int, customers: int, heavy: int, advance: Calla
         conn.close()
 
 
-async def generate_postgres(url: str, n: int, customers: int, heavy: int, advance: Callable[[int], None]) -> None:
+async def generate_postgres(url: str, n: int, customers: int, heavy: int, advance: Callable[[int], None],
+                            requesters: list[int] | None = None) -> None:
+    """``customers`` new requesters, or the existing customers ``requesters`` when given."""
     import asyncpg
 
     conn = await asyncpg.connect(url)
     try:
         teams = [r["id"] for r in await conn.fetch("SELECT id FROM team ORDER BY id")]
         agents = [r["id"] for r in await conn.fetch("SELECT id FROM staff_user ORDER BY id")]
-        start = await conn.fetchval("SELECT COALESCE(MAX(id), 0) FROM customer") + 1
-        rows = _customers(customers, start)
-        await conn.copy_records_to_table("customer", columns=list(CUSTOMER_COLUMNS), records=rows)
-        ids = [r[0] for r in rows]
-        for tickets, messages in _batches(n, ids, teams, agents, heavy):
+        if requesters is None:
+            start = await conn.fetchval("SELECT COALESCE(MAX(id), 0) FROM customer") + 1
+            rows = _customers(customers, start)
+            await conn.copy_records_to_table("customer", columns=list(CUSTOMER_COLUMNS), records=rows)
+            requesters = [r[0] for r in rows]
+        for tickets, messages in _batches(n, requesters, teams, agents, heavy):
             async with conn.transaction():
                 await conn.copy_records_to_table("ticket", columns=list(TICKET_COLUMNS), records=tickets)
                 await conn.copy_records_to_table("ticket_message", columns=list(MESSAGE_COLUMNS), records=messages)
@@ -210,6 +217,8 @@ async def generate_postgres(url: str, n: int, customers: int, heavy: int, advanc
             await conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
             )
+        # The app numbers new tickets 1000 + nextval('ticket_number_seq'): past the copied ones.
+        await conn.execute("SELECT setval('ticket_number_seq', GREATEST(MAX(number) - 1000, 1)) FROM ticket")
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
@@ -237,13 +246,18 @@ async def _create_staff() -> None:
         await db.stop(engine)
 
 
-def generate(engine: str, url: str, folder: Path, n: int, customers: int, heavy: int) -> float:
+def create_staff(url: str, folder: Path) -> None:
+    """Teams and agents (the benchmark agent logs in), in a process with the portal's environment."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.tickets", "--create-staff"],
         env=portal_env(url, folder, "http://x"), cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     if done.returncode:
         raise RuntimeError(f"creating the agents failed:\n{done.stdout}\n{done.stderr}")
+
+
+def generate(engine: str, url: str, folder: Path, n: int, customers: int, heavy: int) -> float:
+    create_staff(url, folder)
     started = time.monotonic()
     columns = (TextColumn(f"[bold]{engine}[/]: tickets (5 messages each)"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
