@@ -29,7 +29,8 @@ from portal.tickets.tables import Ticket
 async def on_ticket_change(ticket_id: int, what: str, now: datetime) -> None:
     if what == "customer_status":
         return  # the customer closed it themselves: no "solved" mail; they can rate on the page
-    ticket = await Ticket.select().where(Ticket.id == ticket_id).first()
+    opened = tickets.opening(ticket_id)  # a ticket being opened: its row is at hand
+    ticket = opened.ticket if opened is not None else await Ticket.select().where(Ticket.id == ticket_id).first()
     if ticket is None or ticket["status"] != SOLVED or ticket["solved_at"] != now:
         return
     await ask(ticket, now=now)

@@ -359,3 +359,18 @@ async def test_a_customer_who_closes_their_own_request_gets_no_solved_mail_but_c
     assert closed["status"] == "solved"
     assert [m for m in await outbox_to(alice.email) if m["template"] == "ticket-solved"] == []
     assert await csat.rating_box(await service.load(opened.ticket["id"]), now=now()) is not None
+
+
+async def test_a_call_logged_as_already_solved_asks_for_a_rating(client, alice, carol):
+    """Staff may open a request already solved (a phone call handled on the line): the opening
+    itself is the solve, so the requester gets the solved mail with the scores."""
+    from portal.accounts.tables import StaffUser
+
+    agent = await StaffUser.select().where(StaffUser.id == carol.id).first()
+    opened = await service.open_ticket(service.NewTicket(
+        subject="Telefonla çözüldü", body="Arayan müşteri", requester_id=alice.id, channel="phone",
+        status="solved", assignee_id=carol.id), actor=Actor.staff(agent), now=now())
+    assert opened.ticket["status"] == "solved"
+    request = await SurveyRequest.select().where(SurveyRequest.ticket == opened.ticket["id"]).first()
+    assert request is not None and request["agent"] == carol.id
+    assert await _score_link(alice.email)
