@@ -180,6 +180,7 @@ def mail_environment(*, base_url: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # as the pages: no stat() of the template file per mail rendered
     )
     _install(env, base_url=base_url, static_url=lambda name: f"{base_url}/static/{name}")
     return env
