@@ -100,26 +100,30 @@ async def announce_through_redis(settings: Settings, redis: Any) -> AsyncIterato
     process without the web app (``portal worker``). Best effort, like the servers' own: a
     change is never held up or failed by it, and Redis being away costs only the live update."""
     backend = _prefixed_pubsub(redis, f"{settings.redis_prefix}:channels:")
-    pending: set[asyncio.Task] = set()
+    # One sender, in order, as Litestar's ChannelsPlugin publishes: a task per change would
+    # open a Redis connection each, and a batch of SLA alerts (200 at once) would exhaust the
+    # pool and lose the updates past its limit.
+    queue: asyncio.Queue[dict | None] = asyncio.Queue()
 
-    async def send(payload: dict) -> None:
-        try:
-            await backend.publish(json.dumps(payload).encode(), [QUEUE, _ticket_channel(payload["id"])])
-        except Exception:  # noqa: BLE001 - see above
-            log.warning("live update of %s not published", payload.get("ref"), exc_info=True)
+    async def sender() -> None:
+        while (payload := await queue.get()) is not None:
+            try:
+                await backend.publish(json.dumps(payload).encode(), [QUEUE, _ticket_channel(payload["id"])])
+            except Exception:  # noqa: BLE001 - see above
+                log.warning("live update of %s not published", payload.get("ref"), exc_info=True)
 
-    def on_change(payload: dict) -> None:
-        task = asyncio.get_running_loop().create_task(send(payload))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-
-    remove = signals.subscribe(on_change)
+    task = asyncio.get_running_loop().create_task(sender())
+    remove = signals.subscribe(queue.put_nowait)
     try:
         yield
     finally:
         remove()
-        if pending:
-            await asyncio.wait(set(pending), timeout=5)
+        queue.put_nowait(None)  # what is queued goes out first, for at most 5 seconds
+        done, _ = await asyncio.wait({task}, timeout=5)
+        if not done:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def channels_plugin(settings: Settings, redis: Any = None) -> TicketChannels:

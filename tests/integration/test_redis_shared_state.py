@@ -139,3 +139,38 @@ async def test_a_worker_process_announces_ticket_changes_through_redis(settings)
     finally:
         await pubsub.aclose()
         await client.aclose()
+
+
+async def test_a_burst_of_worker_announcements_all_arrive_in_order(settings):
+    """A batch of SLA alerts announces hundreds of tickets at once: each one reaches the queue
+    channel, in order, over a bounded number of Redis connections (the pool allows 100)."""
+    import asyncio
+    import json
+
+    from redis.asyncio import Redis
+
+    from portal.staff.live import announce_through_redis
+    from portal.tickets import signals
+
+    mine = settings.with_(redis_url=REDIS_URL, redis_prefix=f"portal-test-{uuid.uuid4().hex[:8]}")
+    listener, publisher = Redis.from_url(REDIS_URL), Redis.from_url(REDIS_URL)
+    pubsub = listener.pubsub()
+    try:
+        await pubsub.subscribe(f"{mine.redis_prefix}:channels:tickets")
+        await _subscribed(listener, f"{mine.redis_prefix}:channels:tickets")
+        async with announce_through_redis(mine, publisher):
+            for k in range(250):
+                signals.announce({"id": k + 1, "number": 1001 + k}, "status")
+        heard = []
+        async with asyncio.timeout(20):
+            while len(heard) < 250:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                if message:
+                    heard.append(json.loads(message["data"])["ref"])
+        assert heard == [f"T-{1001 + k}" for k in range(250)]
+        assert len(publisher.connection_pool._available_connections) + len(
+            publisher.connection_pool._in_use_connections) <= 2
+    finally:
+        await pubsub.aclose()
+        await listener.aclose()
+        await publisher.aclose()
