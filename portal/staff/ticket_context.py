@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal.clock import now
 from portal.i18n import _, format_datetime
@@ -68,7 +68,8 @@ def _display(messages: list[dict], ticket: dict) -> list[dict]:
         else:
             label = channels.get(channel)
             if label is None:
-                label = channels[channel] = Markup(_(CHANNEL_NAMES.get(channel, channel)))  # noqa: S704 - as above
+                known = CHANNEL_NAMES.get(channel)  # an unknown channel's own name is text, escaped
+                label = channels[channel] = Markup(_(known)) if known else escape(channel)  # noqa: S704 - as above
             m["channel_label"] = label
     return messages
 

@@ -260,7 +260,11 @@ _PANEL_SQL = {sqlite: _panel_sql(sqlite) for sqlite in (True, False)}
 
 
 def _when(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+    if value is None:
+        return None
+    stamp = datetime.fromisoformat(value)
+    # As Piccolo reads SQLite: a stamp stored without an offset (raw SQL, CURRENT_TIMESTAMP) is UTC.
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 def _listed(raw: str | list) -> list[list]:
