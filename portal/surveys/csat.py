@@ -5,6 +5,8 @@ just solved a ticket (its ``solved_at`` is the change's ``now``) the requester g
 "solved" mail, in the same transaction. It carries five one-click scores unless CSAT is
 switched off, the customer opted out, already answered for this ticket, or was mailed another
 survey within the fatigue interval; without the scores it still says the request is solved.
+When an agent's public reply solved it, that reply is the top of this mail (one mail, not a
+reply and then a notice; ``tickets.service.solving_reply``).
 A customer closing their own request is on the page already: they can rate it there.
 
 The answer is tied to the ticket, its assignee at solve time (the agent) and its team.
@@ -68,8 +70,14 @@ async def ask(ticket: dict, *, now: datetime) -> dict | None:
         request_id = existing["id"]
         await SurveyRequest.update(values).where(SurveyRequest.id == request_id)
     if service.deliverable(requester):
-        guest = await tickets.issue_guest_token(ticket["id"], now=now)
-        await mailing.solved(ticket, requester, token=guest, survey_token=token if include else None, now=now)
+        # An agent's public reply solved it: the reply and this notice go as one mail.
+        reply = tickets.solving_reply(ticket["id"])
+        guest = reply.token if reply else await tickets.issue_guest_token(ticket["id"], now=now)
+        mail_id = await mailing.solved(ticket, requester, token=guest, survey_token=token if include else None,
+                                       now=now, reply=reply.message if reply else None,
+                                       author_name=reply.author_name if reply else "")
+        if reply:
+            reply.mailed(mail_id)
     return await SurveyRequest.select().where(SurveyRequest.id == request_id).first()
 
 

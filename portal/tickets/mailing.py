@@ -134,14 +134,23 @@ async def assigned(ticket: dict, staff_id: int, *, by_name: str, now: datetime) 
                          message_id=outbox.new_message_id(ref(ticket["number"])))
 
 
-async def solved(ticket: dict, requester: dict, *, token: str, survey_token: str | None, now: datetime) -> None:
+async def solved(ticket: dict, requester: dict, *, token: str, survey_token: str | None, now: datetime,
+                 reply: dict | None = None, author_name: str = "") -> str | None:
     """To the requester: your request is solved; with ``survey_token``, "how did we do?" and
-    five one-click scores (``/s/{token}?score=N``; the page stores the vote with a POST)."""
+    five one-click scores (``/s/{token}?score=N``; the page stores the vote with a POST).
+
+    With ``reply`` (the agent's public reply that solved it) the mail is that reply with the
+    notice under it, in place of :func:`agent_reply`: the same text, subject and thread, and
+    not marked as automatic. Returns the Message-ID, for the caller to keep on the reply."""
     if not _deliverable(requester):
-        return
-    headers = {**thread_headers(ticket, await thread_ids(ticket["id"])), "Auto-Submitted": "auto-generated"}
-    context = {**_common(ticket), "token": token, "survey_token": survey_token, "scores": [1, 2, 3, 4, 5]}
+        return None
+    headers = thread_headers(ticket, await thread_ids(ticket["id"]))
+    if reply is None:
+        headers["Auto-Submitted"] = "auto-generated"
+    context = {**_common(ticket, reply), "token": token, "survey_token": survey_token, "scores": [1, 2, 3, 4, 5],
+               "reply": reply is not None, "author_name": author_name}
+    message_id = outbox.new_message_id(ref(ticket["number"]))
     await outbox.enqueue("ticket-solved", to=requester["email"], name=requester["name"],
                          locale=requester["locale"], context=context, now=now,
-                         related=f"ticket:{ticket['id']}", headers=headers,
-                         message_id=outbox.new_message_id(ref(ticket["number"])))
+                         related=f"ticket:{ticket['id']}", headers=headers, message_id=message_id)
+    return message_id

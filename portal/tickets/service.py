@@ -429,13 +429,41 @@ async def _follow_up(closed: dict, actor: Actor, body: str, *, files: list[Check
     return Replied(ticket=opened.ticket, message=message, follow_up=True, guest_token=opened.guest_token)
 
 
+@dataclass
+class SolvingReply:
+    """A public reply that solves its ticket, for the hook that mails the "solved" notice
+    (``on_change``, :func:`solving_reply`): that mail carries the reply, so the requester gets
+    one mail, not two. The hook calls :meth:`mailed`; if none does, :func:`reply_as_staff`
+    mails the reply on its own, as for any reply."""
+
+    ticket_id: int
+    message: dict
+    author_name: str
+    token: str  # the guest link issued for the reply
+    handled: bool = False
+    mail_id: str | None = None
+
+    def mailed(self, mail_id: str | None) -> None:
+        self.handled, self.mail_id = True, mail_id
+
+
+_SOLVING_REPLY: ContextVar[SolvingReply | None] = ContextVar("portal_ticket_solving_reply", default=None)
+
+
+def solving_reply(ticket_id: int) -> SolvingReply | None:
+    """The public reply solving ``ticket_id`` in this task, if any (inside its transaction)."""
+    current = _SOLVING_REPLY.get()
+    return current if current is not None and current.ticket_id == ticket_id and not current.handled else None
+
+
 async def reply_as_staff(ticket_id: int, actor: Actor, body: str, *, public: bool, status: str | None = None,
                          expected_version: int | None = None, files: list[Checked] | None = None,
                          now: datetime, storage: Storage | None = None) -> dict:
     """A public reply (mailed to the requester) or an internal note, optionally with a new
     status. Any staff member may add a note; a reply or a status change needs
     :func:`may_change`. A status change based on an old version is refused, text and all, so
-    the agent can look again; a plain reply or note never conflicts."""
+    the agent can look again; a plain reply or note never conflicts. A reply that solves the
+    ticket goes to the requester inside the "solved" mail (:class:`SolvingReply`): one mail."""
     files = files or []
     async with stored(files, storage) as saved, db.transaction():
         ticket = await load(ticket_id)
@@ -453,13 +481,28 @@ async def reply_as_staff(ticket_id: int, actor: Actor, body: str, *, public: boo
         if public and ticket["first_response_at"] is None:
             extra[Ticket.first_response_at] = now
         ticket = await transition(ticket, new_status, actor=actor, now=now, extra=extra)
-        if public:
-            requester = await _requester(ticket["requester"])
-            token = await issue_guest_token(ticket_id, now=now)
-            mail_id = await mailing.agent_reply(ticket, requester, message, author_name=actor.name,
-                                                token=token, now=now)
+        if public and ticket["status"] == SOLVED and ticket["solved_at"] == now:
+            # This reply solves the ticket: the "solved" hook mails it inside its notice.
+            solving = SolvingReply(ticket_id=ticket_id, message=message, author_name=actor.name,
+                                   token=await issue_guest_token(ticket_id, now=now))
+            context = _SOLVING_REPLY.set(solving)
+            try:
+                await notify(ticket_id, "message", now)
+            finally:
+                _SOLVING_REPLY.reset(context)
+            mail_id = solving.mail_id
+            if not solving.handled:
+                mail_id = await mailing.agent_reply(ticket, await _requester(ticket["requester"]), message,
+                                                    author_name=actor.name, token=solving.token, now=now)
             await _set_message_id(message["id"], mail_id)
-        await notify(ticket_id, "message", now)
+        else:
+            if public:
+                requester = await _requester(ticket["requester"])
+                token = await issue_guest_token(ticket_id, now=now)
+                mail_id = await mailing.agent_reply(ticket, requester, message, author_name=actor.name,
+                                                    token=token, now=now)
+                await _set_message_id(message["id"], mail_id)
+            await notify(ticket_id, "message", now)
     signals.announce(ticket, "message", actor)
     return ticket
 
