@@ -6,12 +6,18 @@
    SQLite (the FTS5 triggers index each row), ``COPY`` on PostgreSQL (the generated
    ``tsvector`` fills itself). The search text is made by the portal's own
    :func:`portal.kb.text.index_text`, word by word.
-2. The bare Litestar plaintext app and the portal, served the same way, loaded with wrk at
+2. In-process (``--inprocess ROUNDS``, 0 to skip), in a process of its own: each search
+   endpoint called through ASGI with every query of the mix, with the search result cache and
+   without it: CPU (``time.process_time``) and wall µs per request, the wall time inside the
+   search functions and, of that, inside SQL; the rest is the framework and rendering. This
+   is the trustworthy figure on a shared machine.
+3. The bare Litestar plaintext app and the portal, served the same way, loaded with wrk at
    each ``--connections`` count with a random query per request from a mix of common and
    rare words, Turkish inflections, prefixes (search-as-you-type) and two-word queries:
    ``GET /api/v1/kb/search`` (JSON, logs the search) and ``GET /kb/search`` (the page, typed:
-   ``HX-Request``, the results block only).
-3. Prints requests/s, p50 and p99.
+   ``HX-Request``, the results block only); with the search cache, and again without it
+   (``--search-cache``): the mix is small, so with the cache the load mostly measures hits.
+4. Prints requests/s, p50 and p99.
 
 Target (issue 7): p99 under 20 ms on PostgreSQL and under 30 ms on SQLite at 8 connections.
 """
@@ -21,14 +27,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from rich.console import Console
@@ -39,6 +49,7 @@ from bench.servers import (
     BARE_FACTORY,
     PORTAL_FACTORY,
     REPORT_LUA,
+    ROOT,
     Result,
     ServerConfig,
     check_page,
@@ -81,7 +92,7 @@ EN_TOPICS = [
     "damaged missing lost delay complaint",
     "store Istanbul Ankara Izmir branch hours",
 ]
-QUERIES = [
+TR_QUERIES = [
     "iade",
     "İADE",
     "iadeler",
@@ -110,6 +121,9 @@ QUERIES = [
     "kapıda ödeme",
     "zebra",
     "mağaza adresi",
+]
+QUERIES = [
+    *TR_QUERIES,
     "return",
     "refunds",
     "shipping",
@@ -327,8 +341,9 @@ def generate(engine: str, url: str, n: int) -> float:
     return time.monotonic() - started
 
 
-def search_lua(path: str, lang_param: bool) -> str:
-    queries = json.dumps([quote(q) for q in QUERIES])
+def search_lua(path: str, lang_param: bool, queries_: list[str] = QUERIES) -> str:
+    """A random query of ``queries_`` per request."""
+    queries = json.dumps([quote(q) for q in queries_])
     suffix = "&lang=tr" if lang_param else ""
     return (
         f"""
@@ -363,26 +378,163 @@ def measure(args: argparse.Namespace, engine: str, url: str, folder: Path, work:
         for c in args.connections:
             bare[c] = load(base + "/plaintext", report_lua, c)
             rows.append((engine, "bare /plaintext", c, bare[c]))
-    with serving(
-        config, PORTAL_FACTORY, portal_env(url, folder, "http://127.0.0.1"), folder / "portal.log", "/healthz"
-    ) as base:
-        first = check_page(base, "/api/v1/kb/search?q=iade&lang=tr")
-        if first.status_code != 200 or not first.json()["items"]:
-            raise RuntimeError(f"the search API answered {first.status_code}; see {folder / 'portal.log'}")
-        api_lua, page_lua = work / f"api-{engine}.lua", work / f"page-{engine}.lua"
-        api_lua.write_text(search_lua("/api/v1/kb/search", True))
-        page_lua.write_text(search_lua("/kb/search", False))
-        for c in args.connections:
-            rows.append((engine, "GET /api/v1/kb/search", c, load(base + "/", api_lua, c)))
-            rows.append(
-                (
-                    engine,
-                    "GET /kb/search (htmx block)",
-                    c,
-                    load(base + "/", page_lua, c, {"HX-Request": "true", "Accept-Language": "tr"}),
+    api_lua, page_lua = work / f"api-{engine}.lua", work / f"page-{engine}.lua"
+    api_lua.write_text(search_lua("/api/v1/kb/search", True))
+    page_lua.write_text(search_lua("/kb/search", False))
+    for cached in CACHE_MODES[args.search_cache]:
+        factory, note = (PORTAL_FACTORY, "") if cached else (NO_CACHE_FACTORY, ", no cache")
+        with serving(
+            config, factory, portal_env(url, folder, "http://127.0.0.1"), folder / "portal.log", "/healthz"
+        ) as base:
+            first = check_page(base, "/api/v1/kb/search?q=iade&lang=tr")
+            if first.status_code != 200 or not first.json()["items"]:
+                raise RuntimeError(f"the search API answered {first.status_code}; see {folder / 'portal.log'}")
+            for c in args.connections:
+                rows.append((engine, f"GET /api/v1/kb/search{note}", c, load(base + "/", api_lua, c)))
+                rows.append(
+                    (
+                        engine,
+                        f"GET /kb/search (htmx block){note}",
+                        c,
+                        load(base + "/", page_lua, c, {"HX-Request": "true", "Accept-Language": "tr"}),
+                    )
                 )
-            )
     return rows
+
+
+# The portal with the search result cache turned off: every request runs its queries (the
+# query mix above is small enough that, with the cache, the load measures cache hits).
+NO_CACHE_FACTORY = "bench.kb:create_app_without_search_cache"
+CACHE_MODES = {"on": (True,), "off": (False,), "both": (True, False)}
+
+
+def create_app_without_search_cache() -> Any:
+    from portal.app import create_app
+    from portal.kb import search
+
+    search.CACHE_SIZE = 0
+    return create_app()
+
+
+# --- in-process: where the time of one search request goes ---------------------------------------
+
+INPROCESS_TARGETS = {
+    "/api/v1/kb/search": ("/api/v1/kb/search", "q={}&lang=tr", ()),
+    "/kb/search (htmx)": ("/kb/search", "q={}", ((b"hx-request", b"true"), (b"accept-language", b"tr"))),
+    "/kb/suggest": ("/kb/suggest", "subject={}", ((b"hx-request", b"true"), (b"accept-language", b"tr"))),
+}
+
+
+async def _call(app: Any, path: str, query_string: str, headers: tuple[tuple[bytes, bytes], ...]) -> int:
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": query_string.encode(), "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"user-agent", b"bench"), *headers],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80), "state": {},
+    }  # fmt: skip
+    status: list[int] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    await app(scope, receive, send)
+    return status[0]
+
+
+async def _inprocess(rounds: int) -> list[dict[str, Any]]:
+    """Each target over the query mix, ``rounds`` times, with the cache and without: median of
+    the per-round means of CPU (``time.process_time``) and wall µs per request, and, without
+    the cache, the wall time spent in ``search_either``/``search`` and, inside it, in SQL."""
+    import statistics
+
+    from portal import db
+    from portal.app import create_app
+    from portal.kb import search
+    from portal.kb.search import CACHE_SIZE
+    from portal.kb.service import flush_search_log
+
+    spent = {"search": 0.0, "sql": 0.0}
+
+    def sql_timing(function: Callable) -> Callable:
+        async def timed(sql: str, *args: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await function(sql, *args)
+            finally:
+                spent["sql"] += time.perf_counter() - started
+
+        return timed
+
+    def timing(function: Callable) -> Callable:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                spent["search"] += time.perf_counter() - started
+
+        return timed
+
+    # The search's own queries (search._fetch) and its cache's look-ups (db.fetch_one).
+    db.fetch_one, search._fetch = sql_timing(db.fetch_one), sql_timing(search._fetch)
+    search.search_either, search.search = timing(search.search_either), timing(search.search)
+    app = create_app()
+    out = []
+    async with app.lifespan():
+        for label, (path, template, headers) in INPROCESS_TARGETS.items():
+            for cache_size in (CACHE_SIZE, 0):
+                search.CACHE_SIZE = cache_size
+                search.clear_cache()
+                cpu_means, wall_means, search_means, sql_means = [], [], [], []
+                for round_ in range(rounds + 1):  # round 0 warms up (and fills the cache)
+                    spent.update(search=0.0, sql=0.0)
+                    cpu, wall = time.process_time(), time.perf_counter()
+                    for q in QUERIES:
+                        if await _call(app, path, template.format(quote(q)), headers) != 200:
+                            raise RuntimeError(f"{path}?{template.format(q)} failed")
+                    if round_:
+                        cpu_means.append((time.process_time() - cpu) / len(QUERIES) * 1e6)
+                        wall_means.append((time.perf_counter() - wall) / len(QUERIES) * 1e6)
+                        search_means.append(spent["search"] / len(QUERIES) * 1e6)
+                        sql_means.append(spent["sql"] / len(QUERIES) * 1e6)
+                await flush_search_log()
+                out.append({"target": label, "cache": bool(cache_size), "cpu": statistics.median(cpu_means),
+                            "wall": statistics.median(wall_means), "search": statistics.median(search_means),
+                            "sql": statistics.median(sql_means)})
+    search.CACHE_SIZE = CACHE_SIZE
+    return out
+
+
+def inprocess(engine: str, url: str, folder: Path, rounds: int) -> list[dict[str, Any]]:
+    """:func:`_inprocess` in a process of its own, configured like a server."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.kb", "--inner-inprocess", str(rounds)],
+        env=portal_env(url, folder, "http://127.0.0.1"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("INPROCESS ")]
+    if done.returncode or not lines:
+        raise RuntimeError(f"the in-process measurement failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return [dict(r, db=engine) for r in json.loads(lines[-1][len("INPROCESS "):])]
+
+
+def print_inprocess(rows: list[dict[str, Any]], title: str) -> None:
+    table = Table(title=title)
+    for name in ("db", "endpoint", "cache", "CPU µs", "wall µs", "search µs", "of it SQL µs", "rest µs"):
+        table.add_column(name, justify="left" if name in ("db", "endpoint", "cache") else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r["db"], r["target"], "on" if r["cache"] else "off", f"{r['cpu']:,.0f}", f"{r['wall']:,.0f}",
+            f"{r['search']:,.0f}", f"{r['sql']:,.0f}", f"{r['wall'] - r['search']:,.0f}",
+        )  # fmt: skip
+    console.print(table)
 
 
 def print_table(rows: list[tuple], title: str) -> None:
@@ -419,15 +571,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=10, help="seconds of load per cell")
     p.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
     p.add_argument("--generate-only", action="store_true", help="fill the databases, measure nothing")
+    p.add_argument(
+        "--search-cache",
+        default="both",
+        choices=sorted(CACHE_MODES),
+        help="load the portal with its search result cache, without it, or both (default)",
+    )
+    p.add_argument(
+        "--inprocess",
+        type=int,
+        default=5,
+        metavar="ROUNDS",
+        help="first measure each search request in-process, this many rounds of the query mix (0: skip)",
+    )
+    p.add_argument("--no-wrk", action="store_true", help="only the in-process measurement")
+    p.add_argument("--inner-inprocess", type=int, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if not args.generate_only:
+    if args.inner_inprocess is not None:
+        print("INPROCESS " + json.dumps(asyncio.run(_inprocess(args.inner_inprocess))), flush=True)
+        os._exit(0)  # without waiting for aiosqlite's connection threads
+    if not args.generate_only and not args.no_wrk:
         which_wrk()
     engines = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     rows: list[tuple] = []
+    profiles: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="portal-bench-kb-") as tmp:
         work = Path(tmp)
         for engine in engines:
@@ -436,8 +607,13 @@ def main(argv: list[str] | None = None) -> None:
             with database(engine, folder) as url:
                 seconds = generate(engine, url, args.articles)
                 console.print(f"{engine}: {args.articles:,} articles in {seconds:.1f} s")
-                if not args.generate_only:
+                if not args.generate_only and args.inprocess:
+                    profiles.extend(inprocess(engine, url, folder, args.inprocess))
+                    print_inprocess(profiles[-len(INPROCESS_TARGETS) * 2 :], f"{engine}: one request in-process")
+                if not args.generate_only and not args.no_wrk:
                     rows.extend(measure(args, engine, url, folder, work))
+    if profiles:
+        print_inprocess(profiles, f"knowledge-base search in-process ({args.articles:,} articles), µs per request")
     if rows:
         print_table(
             rows, f"knowledge-base search ({args.server} {args.workers}w, {args.articles:,} articles)"
