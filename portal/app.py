@@ -68,7 +68,7 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     passwords = Passwords(time_cost=settings.password_time_cost, memory_cost=settings.password_memory_cost,
-                          concurrency=settings.hash_concurrency)
+                          concurrency=settings.hash_concurrency, niceness=settings.hash_niceness)
     redis_client = None
     if settings.redis_url:
         from litestar.stores.redis import RedisStore

@@ -65,6 +65,7 @@ class Settings:
     default_locale: str = "tr"
     timezone: str = "Europe/Istanbul"
     workers: int = 1
+    hash_niceness: int = 19  # the password-hashing threads' nice value (portal.security)
     host: str = "127.0.0.1"
     port: int = 8000
     var_dir: Path = ROOT / "var"
@@ -139,6 +140,7 @@ class Settings:
             raise ConfigError(f"PORTAL_TIMEZONE is not a known time zone: {timezone!r}") from None
 
         workers = _int(env, "PORTAL_WORKERS", 1, minimum=1, maximum=64)
+        hash_niceness = _int(env, "PORTAL_HASH_NICENESS", 19, minimum=0, maximum=19)
         port = _int(env, "PORTAL_PORT", 8000, minimum=1, maximum=65535)
         host = env.get("PORTAL_HOST", "127.0.0.1")
 
@@ -150,6 +152,7 @@ class Settings:
 
         return cls(
             inprocess_worker=inprocess_worker,
+            hash_niceness=hash_niceness,
             database_url=database_url,
             secret_key=secret_key,
             base_url=base_url,

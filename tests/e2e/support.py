@@ -171,6 +171,9 @@ def serve(engine: str, var_dir: Path) -> Iterator[ServedApp]:
         "PORTAL_BASE_URL": base_url,
         "PORTAL_SECRET_KEY": secrets.token_hex(32),
         "PORTAL_ENV_FILE": str(var_dir / "none.env"),  # a developer's .env must not leak in
+        # A test run keeps both cores busy for minutes: at the production default (19) a
+        # log-in's argon2 hash would wait behind it far longer than a browser step may take.
+        "PORTAL_HASH_NICENESS": "10",
     }
     for name in ("PORTAL_SMTP_URL", "PORTAL_REDIS_URL", "PORTAL_DEFAULT_LOCALE"):
         env.pop(name, None)

@@ -237,6 +237,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         "PORTAL_ENV_FILE": str(var_dir / "none.env"),  # a developer's .env must not leak in
         "PORTAL_DATABASE_URL": cluster.database_url,
         "PORTAL_REDIS_URL": REDIS_URL,
+        "PORTAL_HASH_NICENESS": "10",  # as the browser tests: the suite keeps the cores busy
         "PORTAL_REDIS_PREFIX": prefix,
         "PORTAL_SECRET_KEY": SECRET,
         "PORTAL_BASE_URL": cluster.servers[0],  # one public address, as behind a load balancer

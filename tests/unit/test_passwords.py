@@ -115,3 +115,13 @@ def test_link_tokens_are_long_random_and_stored_as_sha256():
     assert len(token) >= 43  # 256 bits, URL-safe base64
     assert token_hash(token) == hashlib.sha256(token.encode()).hexdigest()
     assert token_hash(token) != token_hash(token + "x")
+
+
+async def test_the_hashing_priority_is_a_setting():
+    from portal.settings import Settings
+
+    assert Settings.from_env({"PORTAL_SECRET_KEY": "x" * 40, "PORTAL_HASH_NICENESS": "10"}).hash_niceness == 10
+    passwords = Passwords(time_cost=1, memory_cost=64, niceness=10)
+    _tid, niceness = await passwords.run(_thread_and_niceness)
+    if sys.platform.startswith("linux"):
+        assert niceness == 10

@@ -40,6 +40,8 @@ def test_defaults_match_the_spec():
         ({"PORTAL_WORKERS": "two"}, "PORTAL_WORKERS"),
         ({"PORTAL_WORKERS": "0"}, "PORTAL_WORKERS"),
         ({"PORTAL_PORT": "70000"}, "PORTAL_PORT"),
+        ({"PORTAL_HASH_NICENESS": "20"}, "PORTAL_HASH_NICENESS"),
+        ({"PORTAL_HASH_NICENESS": "-5"}, "PORTAL_HASH_NICENESS"),
         ({"PORTAL_SECRET_KEY": "short"}, "PORTAL_SECRET_KEY"),
     ],
 )
