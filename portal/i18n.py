@@ -229,6 +229,25 @@ def search_fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# The Turkish alphabet's order (q, w, x after their Latin neighbours; circumflexed vowels with
+# their plain ones). Python compares code points, so "Çanta" came after "Zil" and "İade" after
+# every other letter; PostgreSQL's order depends on the database's collation.
+_TR_ALPHABET = "abcçdefgğhıijklmnoöpqrsştuüvwxyz"
+_TR_RANK = {ch: i for i, ch in enumerate(_TR_ALPHABET)}
+_TR_RANK |= {"â": _TR_RANK["a"], "î": _TR_RANK["i"], "û": _TR_RANK["u"]}
+
+
+def sort_key(text: str, lang: str) -> tuple:
+    """A key that puts titles and names in the reader's alphabetical order: Turkish
+    (c < ç < d, g < ğ < h, ı < i, o < ö < p, s < ş < t, u < ü < v; case by Turkish rules) or
+    English (case-insensitive). Digits and other characters come before letters."""
+    if lang != "tr":
+        folded = unicodedata.normalize("NFC", text).casefold()
+        return (folded, text)
+    lowered = tr_lower(unicodedata.normalize("NFC", text))
+    return (tuple((1, _TR_RANK[ch]) if ch in _TR_RANK else (0, ord(ch)) for ch in lowered), text)
+
+
 def email_key(address: str) -> str:
     """The lookup key of an e-mail address: case-insensitive and safe for Turkish İ/I.
 

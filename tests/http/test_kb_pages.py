@@ -321,3 +321,14 @@ async def test_search_falls_back_to_the_other_language(client, kb):
     assert strict.json()["items"] == []  # the API answers in the language it was asked for
     loose = await client.get("/api/v1/kb/search", params={"q": "iadeler"}, headers={"Accept-Language": "en"})
     assert {i["lang"] for i in loose.json()["items"]} == {"tr"}
+
+
+async def test_a_category_lists_its_articles_in_turkish_alphabetical_order(client, kb):
+    for slug, title in (("zil", "Zil sesi"), ("odeme", "Ödeme iadesi"), ("isik", "Işık iadesi"),
+                        ("canta", "Çanta iadesi"), ("cuzdan", "Cüzdan iadesi"), ("ozon", "Ozon iadesi")):
+        await _article(slug, title, category=kb["top"])
+    page = (await client.get("/kb/iade")).text
+    order = ["Cüzdan iadesi", "Çanta iadesi", "Işık iadesi", "İade nasıl yapılır?", "Ozon iadesi",
+             "Ödeme iadesi", "Zil sesi"]
+    positions = [page.index(title) for title in order]
+    assert positions == sorted(positions), order

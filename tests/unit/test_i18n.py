@@ -59,3 +59,15 @@ def test_dates_and_money_follow_the_locale_and_istanbul_time():
     with i18n.use_locale("en"):
         assert "Nov" in i18n.format_datetime(moment)
         assert "1,234.50" in i18n.format_money(Decimal("1234.5"))
+
+
+def test_turkish_alphabetical_order():
+    from portal.i18n import sort_key
+
+    titles = ["Zil", "Ödeme", "İade", "Işık", "Çanta", "Cüzdan", "ozon", "Hediye", "ğ harfi", "Gümüş", "2 adım"]
+    assert sorted(titles, key=lambda t: sort_key(t, "tr")) == [
+        "2 adım", "Cüzdan", "Çanta", "Gümüş", "ğ harfi", "Hediye", "Işık", "İade", "ozon", "Ödeme", "Zil"]
+    # İ and i are one letter, I and ı another; â sorts with a
+    assert sort_key("İade", "tr")[0] == sort_key("iade", "tr")[0] != sort_key("Iade", "tr")[0]
+    assert sort_key("Kâğıt", "tr")[0] == sort_key("kağıt", "tr")[0]
+    assert sorted(["banana", "Apple", "cherry"], key=lambda t: sort_key(t, "en")) == ["Apple", "banana", "cherry"]
