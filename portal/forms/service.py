@@ -403,6 +403,11 @@ async def submit(form: FormView, values: dict[str, Any], files: list[Checked], *
     subject, body = compose(form, values, lang, page_url)
     try:
         async with tickets.after_commit_scope(), _one_writer(), db.transaction():
+            # Again in the writer's turn: a post of the same token that got there first (on
+            # SQLite exact, the write lock being held; on PostgreSQL the unique nonce below).
+            again = await _existing(nonce)
+            if again is not None:
+                return Submitted(ref=f"T-{again['number']}", created=False, same=again["payload_hash"] == digest)
             requester = known or await _create_requester(
                 email, name=str(values.get("name") or "").strip()[:200], locale=lang, now=now,
                 phone=_first(form, values, "phone") or None)

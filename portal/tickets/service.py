@@ -380,7 +380,13 @@ async def open_ticket(new: NewTicket, *, actor: Actor, now: datetime,
         finally:
             _OPENING.reset(context)
         ticket = await load(ticket["id"])
-    signals.announce(ticket, "created", actor)
+
+    async def announce() -> None:
+        signals.announce(ticket, "created", actor)
+
+    # Once the ticket exists for others: at once here, or when a caller's own transaction
+    # commits (a form submission, which may still roll back when its token was used twice).
+    await after_commit(announce)
     return Opened(ticket=ticket, guest_token=token)
 
 

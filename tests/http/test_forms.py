@@ -142,14 +142,23 @@ async def test_a_double_click_gives_one_ticket_and_a_replay_creates_nothing(clie
 async def test_two_posts_of_one_token_at_once_make_one_ticket(client, other_client, contact):
     import asyncio
 
+    from portal.tickets import signals
+
+    heard: list[str] = []
+    remove = signals.subscribe(lambda payload: heard.append(payload["ref"]))
     token = old_token(contact)
-    first, second = await asyncio.gather(
-        client.post("/api/v1/forms/contact/submissions", json={**GOOD, "token": token}),
-        other_client.post("/api/v1/forms/contact/submissions", json={**GOOD, "token": token}))
+    try:
+        first, second = await asyncio.gather(
+            client.post("/api/v1/forms/contact/submissions", json={**GOOD, "token": token}),
+            other_client.post("/api/v1/forms/contact/submissions", json={**GOOD, "token": token}))
+    finally:
+        remove()
     assert {first.status_code, second.status_code} == {200, 201}
     assert first.json()["reference"] == second.json()["reference"]
     assert await Ticket.count() == 1 and await Submission.count() == 1
     assert len(await outbox_to("ayse@example.com")) == 1
+    # the live pages hear of the one ticket only, never of the post that rolled back
+    assert heard == [first.json()["reference"]]
 
 
 async def test_flooding_from_one_address_and_onto_one_form_is_429(client):
