@@ -67,7 +67,11 @@ async def get(area: str, key: Any, load: Callable[[], Awaitable[T]]) -> T:
     if hit is not None and hit[0] == version:
         return hit[1]
     value = await load()
-    store[(area, key)] = (version, value)
+    # Kept only when read outside a transaction, or for a ticket opening (which changes no
+    # settings): a transaction that changed settings and then rolls back would otherwise leave
+    # its uncommitted rows under a version number the next real change takes again.
+    if _PINNED.get() is not None or not db.in_transaction():
+        store[(area, key)] = (version, value)
     return value
 
 

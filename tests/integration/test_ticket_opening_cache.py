@@ -160,3 +160,16 @@ async def test_a_form_submission_costs_at_most_twenty_queries(client, world):
     tickets = await Ticket.select(Ticket.number, Ticket.channel).order_by(Ticket.number)
     assert [t["number"] for t in tickets] == [1001, 1002, 1003, 1004] and {t["channel"] for t in tickets} == {"form"}
     assert await Outbox.count() == 4  # a confirmation each
+
+
+async def test_settings_read_in_a_transaction_that_rolls_back_are_not_kept(world):
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo):
+        async with db.transaction():
+            await routing.create_rule(RuleData(name="GERİ ALINDI", set_priority="high"), now=T0)
+            assert [r["name"] for r in await routing.active_rules()] == ["GERİ ALINDI"]  # its own write
+            raise Undo
+    await routing.create_rule(RuleData(name="Kalıcı", set_priority="low"), now=T0)  # the same version again
+    assert [r["name"] for r in await routing.active_rules()] == ["Kalıcı"]
