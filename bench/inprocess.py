@@ -20,13 +20,16 @@ REPEATS = 5
 CALLS = 300
 
 
-async def call(app: Any, path: str, cookie: str | None = None) -> int:
-    headers = [(b"host", b"127.0.0.1"), (b"user-agent", b"bench")]
+async def call(app: Any, path: str, cookie: str | None = None, *, query_string: str = "",
+               headers: tuple[tuple[bytes, bytes], ...] = ()) -> int:
+    """One GET through the ASGI app, without a server; returns the status."""
+    sent = [(b"host", b"127.0.0.1"), (b"user-agent", b"bench"), *headers]
     if cookie:
-        headers.append((b"cookie", cookie.encode()))  # a whole Cookie header
+        sent.append((b"cookie", cookie.encode()))  # a whole Cookie header
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+        "path": path, "raw_path": path.encode(), "query_string": query_string.encode(), "root_path": "",
+        "headers": sent,
         "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80), "state": {},
     }  # fmt: skip
     status: list[int] = []

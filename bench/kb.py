@@ -45,6 +45,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bench.inprocess import call
 from bench.servers import (
     BARE_FACTORY,
     PORTAL_FACTORY,
@@ -425,26 +426,6 @@ INPROCESS_TARGETS = {
 }
 
 
-async def _call(app: Any, path: str, query_string: str, headers: tuple[tuple[bytes, bytes], ...]) -> int:
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": query_string.encode(), "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), (b"user-agent", b"bench"), *headers],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80), "state": {},
-    }  # fmt: skip
-    status: list[int] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-
-    await app(scope, receive, send)
-    return status[0]
-
-
 async def _inprocess(rounds: int) -> list[dict[str, Any]]:
     """Each target over the query mix, ``rounds`` times, with the cache and without: median of
     the per-round means of CPU (``time.process_time``) and wall µs per request, and, without
@@ -494,7 +475,7 @@ async def _inprocess(rounds: int) -> list[dict[str, Any]]:
                     spent.update(search=0.0, sql=0.0)
                     cpu, wall = time.process_time(), time.perf_counter()
                     for q in QUERIES:
-                        if await _call(app, path, template.format(quote(q)), headers) != 200:
+                        if await call(app, path, query_string=template.format(quote(q)), headers=headers) != 200:
                             raise RuntimeError(f"{path}?{template.format(q)} failed")
                     if round_:
                         cpu_means.append((time.process_time() - cpu) / len(QUERIES) * 1e6)
